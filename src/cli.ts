@@ -1,0 +1,69 @@
+import { isCdnLogError } from './core/errors';
+import { emulateCommand, startFromArgs, untilStopped } from './cli/emulate';
+import { EXIT, exitCodeFor } from './cli/exit-codes';
+import { type CliIo, queryCommand } from './cli/query';
+
+const HELP = `cdn-log-bridge: CDN access logs from Gcore, Cloudflare (and soon Tencent DSA, NAVER ELSA, Tencent EdgeOne) as one stream.
+
+Commands:
+  query     read one range of one source and print records   (cdn-log-bridge query --help)
+  emulate   run the provider emulators on loopback             (cdn-log-bridge emulate --help)
+  demo      what npm start runs: the emulators, and how to query them`;
+
+async function demoCommand(argv: string[], io: CliIo): Promise<number> {
+  const emulators = await startFromArgs(argv);
+  if (!emulators) return (io.stdout(HELP + "\n"), EXIT.ok);
+  for (const line of emulators.describe()) {
+    io.stdout(JSON.stringify(line) + '\n');
+  }
+  io.stdout(
+    '\nThe emulators serve synthetic traffic with demo credentials (no account needed). Try, in another terminal:\n' +
+      '  npx cdn-log-bridge query --provider cloudflare --emulator --from -30m --to -1m --limit 5 --output table\n' +
+      '  npx cdn-log-bridge query --provider gcore --emulator --from -2h --to now --filter "status>=500" --output table\n' +
+      'or point a query at the emulators above with --base-url and the printed credentials. Ctrl-C stops.\n',
+  );
+  await untilStopped();
+  await emulators.close();
+  return 0;
+}
+
+
+/** The one command. Returns the exit code; prints one line, never a stack trace, on bad input. */
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'query':
+        return await queryCommand(rest, io);
+      case 'emulate':
+        return await emulateCommand(rest, io);
+      case 'demo':
+        return await demoCommand(rest, io);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.stdout(HELP + '\n');
+        return EXIT.ok;
+      default:
+        io.stderr(`cdn-log-bridge: unknown command "${command}"; commands: query, emulate, demo\n`);
+        return EXIT.badInput;
+    }
+  } catch (err) {
+    const code = exitCodeFor(err);
+    const message = isCdnLogError(err) ? err.message : `unexpected error: ${(err as Error)?.message ?? String(err)}`;
+    io.stderr(`cdn-log-bridge: ${message}\n`);
+    if (!isCdnLogError(err) && io.env.DEBUG) io.stderr(`${(err as Error)?.stack}\n`);
+    return code;
+  }
+}
+
+export function processIo(): CliIo {
+  return {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+    env: process.env,
+    nowMs: Date.now,
+    interactive: Boolean(process.stderr.isTTY),
+  };
+}

@@ -1,0 +1,181 @@
+import { parseArgs } from 'node:util';
+import { badInput } from '../core/errors';
+import { parseFilter } from '../core/filter';
+import { parseQuery } from '../core/query';
+import { formatTime, parseTime } from '../core/time';
+import { startEmulators } from '../emulators';
+import { runQuery, type QueryMeta, type QueryProgress } from '../providers/run';
+import { providerAdapter } from '../providers/registry';
+import { HttpClient } from '../transport/http';
+import { OUTPUT_FORMATS, type OutputFormat, RecordWriter } from './output';
+
+export const QUERY_HELP = `Usage: cdn-log-bridge query --provider <id> <source> --from <time> --to <time> [options]
+
+Sources:   --zone <zone id> (cloudflare)   --resource <id> | --cname <domain> (gcore)
+Times:     ISO 8601 with a zone (2026-11-22T10:00:00Z), relative (-15m, -2h, -1d) or now
+Options:   --filter 'status>=500'  (repeatable; = != in 'not in' > >= < <= contains =~ !~)
+           --search <text>         free text in host, path, query, user agent, referer, client IP
+           --fields a,b            record fields to print (default: all for ndjson, a summary for table/csv)
+           --limit N               at most N records (default 1000)
+           --output ndjson|table|csv
+           --field-set record|default|all|A,B   Cloudflare fields to request (default: record)
+           --format csv|tsv        Gcore download format (default: tsv)
+           --base-url <url>        provider API root (default: the real API)
+           --emulator              start the provider's emulator in-process and use its demo credentials
+Credentials come from the environment: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY), GCORE_API_KEY.
+Exit codes: 0 ok, 2 bad input, 3 authentication, 4 provider error after retries.`;
+
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+  nowMs: () => number;
+  /** True when progress lines may overwrite each other (a terminal). */
+  interactive: boolean;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function parseOptions(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        provider: { type: 'string' },
+        zone: { type: 'string' },
+        resource: { type: 'string' },
+        cname: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        filter: { type: 'string', multiple: true },
+        search: { type: 'string' },
+        fields: { type: 'string' },
+        limit: { type: 'string' },
+        output: { type: 'string' },
+        'field-set': { type: 'string' },
+        format: { type: 'string' },
+        'base-url': { type: 'string' },
+        emulator: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (err) {
+    throw badInput('arguments', (err as Error).message.replace(/\. To specify.*$/s, ''));
+  }
+}
+
+/** `cdn-log-bridge query`: one range of one source, printed as records. Returns the exit code. */
+export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
+  const opts = parseOptions(argv);
+  if (opts.help) {
+    io.stdout(QUERY_HELP + '\n');
+    return 0;
+  }
+  if (!opts.provider) throw badInput('provider', 'missing --provider (cloudflare, gcore)');
+  const adapter = providerAdapter(opts.provider);
+  if (!opts.from) throw badInput('from', 'missing --from (e.g. -1h or 2026-11-22T10:00:00Z)');
+  if (!opts.to) throw badInput('to', 'missing --to (e.g. -1m or now)');
+  const output = (opts.output ?? 'ndjson') as OutputFormat;
+  if (!OUTPUT_FORMATS.includes(output)) throw badInput('output', `"${opts.output}" is not an output format; use ${OUTPUT_FORMATS.join(', ')}`);
+  const limit = opts.limit === undefined ? undefined : Number(opts.limit);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw badInput('limit', `"${opts.limit}" is not a positive whole number`);
+
+  const now = io.nowMs();
+  const selector: Record<string, string> = {};
+  for (const key of ['zone', 'resource', 'cname'] as const) if (opts[key]) selector[key] = opts[key];
+  const options: Record<string, string> = {};
+  if (opts['field-set']) options.fieldSet = opts['field-set'];
+  if (opts.format) options.format = opts.format;
+  const query = parseQuery({
+    provider: opts.provider,
+    source: selector,
+    fromMs: parseTime(opts.from, now, 'from'),
+    toMs: parseTime(opts.to, now, 'to'),
+    filters: (opts.filter ?? []).map(parseFilter),
+    search: opts.search,
+    fields: opts.fields?.split(',').map((f) => f.trim()),
+    limit,
+    options,
+  });
+
+  let baseUrl = opts['base-url'];
+  let credentials: unknown;
+  const emulators = opts.emulator ? await startEmulators({ providers: [adapter.id] as never, port: 0 }) : null;
+  const http = new HttpClient();
+  try {
+    if (emulators) {
+      const demo = emulators.describe().find((d) => d.provider === adapter.id);
+      if (!demo) throw badInput('emulator', `there is no emulator for ${adapter.name} yet`);
+      baseUrl = demo.baseUrl;
+      credentials = adapter.credentialsFromEnv(demoEnv(adapter.id, demo.credentials));
+      if (Object.keys(query.source).length === 0) query.source = demoSelector(demo.sources[0]);
+    } else {
+      credentials = adapter.credentialsFromEnv(io.env);
+    }
+    let lastProgressMs = 0;
+    const run = runQuery(adapter, credentials, query, {
+      http,
+      baseUrl,
+      nowMs: io.nowMs,
+      onProgress: (p) => {
+        const t = io.nowMs();
+        if (p.windowsDone < p.windows && t - lastProgressMs < 1000) return;
+        lastProgressMs = t;
+        if (run.meta.windows > 1) io.stderr(progressLine(p, t - now, io.interactive));
+      },
+    });
+    for (const clamp of run.meta.clamps) {
+      io.stderr(`note: --${clamp.side} moved from ${formatTime(clamp.requestedMs)} to ${formatTime(clamp.effectiveMs)}: ${clamp.reason}\n`);
+    }
+    const writer = new RecordWriter(output, query.fields, io.stdout);
+    for await (const batch of run.records) writer.add(batch);
+    writer.end();
+    if (io.interactive && run.meta.windows > 1) io.stderr('\n');
+    io.stderr(summaryLine(run.meta) + '\n');
+    return 0;
+  } finally {
+    await http.close();
+    await emulators?.close();
+  }
+}
+
+function progressLine(p: QueryProgress, elapsedMs: number, interactive: boolean): string {
+  const rate = elapsedMs > 0 ? Math.round((p.records * 1000) / elapsedMs) : 0;
+  const text = `windows ${p.windowsDone}/${p.windows}, ${p.records} records, ${formatBytes(p.bytes)}, ${rate} records/s`;
+  return interactive ? `\r${text}` : `${text}\n`;
+}
+
+function summaryLine(meta: QueryMeta): string {
+  const parts = [
+    `${meta.recordsReturned} records`,
+    `${meta.windowsDone}/${meta.windows} windows`,
+    `${meta.requests} requests`,
+    `${formatBytes(meta.bytes)} downloaded`,
+    `${meta.recordsDownloaded} decoded`,
+  ];
+  if (meta.retries > 0) parts.push(`${meta.retries} retries`);
+  if (meta.pushedDown.length > 0) parts.push(`${meta.pushedDown.length} filters applied by ${meta.provider}`);
+  if (meta.truncated) parts.push('stopped at --limit');
+  const notes = meta.notes.map((n) => `\nnote: ${n}`).join('');
+  return `${parts.join(', ')}${notes}`;
+}
+
+/** The environment a provider's credentials would come from, filled with an emulator's demo values. */
+function demoEnv(provider: string, credentials: Record<string, string>): Record<string, string> {
+  if (provider === 'cloudflare') return { CLOUDFLARE_API_TOKEN: credentials.apiToken };
+  if (provider === 'gcore') return { GCORE_API_KEY: credentials.apiKey };
+  return {};
+}
+
+function demoSelector(source: Record<string, unknown> | undefined): Record<string, string> {
+  if (!source) return {};
+  if (typeof source.zone === 'string') return { zone: source.zone };
+  if (source.resource !== undefined) return { resource: String(source.resource) };
+  return {};
+}

@@ -1,0 +1,67 @@
+/**
+ * Fault switches for the emulators: a test injects the failures a real provider produces (throttling,
+ * 5xx, stalled or cut bodies, Cloudflare's trailing "Error streaming data.", a damaged zip) and the next
+ * data requests hit them in order. A data request is one that would otherwise have been served with
+ * logs: requests that fail auth, validation or a real rate limit do not consume faults.
+ */
+
+export type Fault =
+  /** 429 with `Retry-After: retryAfterSeconds` (default 1). */
+  | { kind: 'rateLimit'; count: number; retryAfterSeconds?: number }
+  | { kind: 'serverError'; count: number; status?: 500 | 502 | 503 }
+  /** Status, headers and the first part of the body, then a stall of delayMs before the rest. */
+  | { kind: 'slowBody'; count: number; delayMs: number }
+  /** Part of the body, then the socket is destroyed. */
+  | { kind: 'truncatedBody'; count: number }
+  /** Cloudflare: 200, about half the records, then the line `Error streaming data.`. */
+  | { kind: 'streamError'; count: number }
+  /** Gcore: 200 with a zip whose compressed member data cannot be inflated. */
+  | { kind: 'corruptZip'; count: number };
+
+export type FaultKind = Fault['kind'];
+
+export class FaultController {
+  /** Cloudflare log retention (`/logs/control/retention/flag`); when off, logs/received answers 400. */
+  retentionEnabled = true;
+
+  private readonly queue: Array<{ fault: Fault; remaining: number }> = [];
+
+  /** @param supportedKinds the kinds the owning emulator can produce; injecting another is a test bug. */
+  constructor(private readonly supportedKinds: readonly FaultKind[]) {}
+
+  inject(fault: Fault): void {
+    if (!this.supportedKinds.includes(fault.kind)) {
+      throw new Error(
+        `This emulator cannot produce a '${fault.kind}' fault; it supports ${this.supportedKinds.join(', ')}`,
+      );
+    }
+    if (!Number.isInteger(fault.count) || fault.count < 1) {
+      throw new RangeError(`Fault '${fault.kind}' needs a positive integer count, got ${fault.count}`);
+    }
+    this.queue.push({ fault: { ...fault }, remaining: fault.count });
+  }
+
+  /** Drops every pending fault (retention is left as it is). */
+  clear(): void {
+    this.queue.length = 0;
+  }
+
+  /** The faults still waiting, with the requests each has left. */
+  pending(): Fault[] {
+    return this.queue.map(({ fault, remaining }) => ({ ...fault, count: remaining }));
+  }
+
+  /** Called by a server once per data request: the fault that hits it, if any. */
+  takeNext(): Fault | undefined {
+    const head = this.queue[0];
+    if (head === undefined) return undefined;
+    head.remaining--;
+    if (head.remaining === 0) this.queue.shift();
+    return head.fault;
+  }
+}
+
+/** The retry delay an injected rateLimit fault advertises. */
+export function retryAfterSeconds(fault: Extract<Fault, { kind: 'rateLimit' }>): number {
+  return fault.retryAfterSeconds ?? 1;
+}

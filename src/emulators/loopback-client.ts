@@ -1,0 +1,40 @@
+/**
+ * A bare HTTP client for the emulator tests: raw bytes as sent (no gzip decoding, unlike fetch), and
+ * the response object itself when a test needs to watch a body arrive (stalls, cut connections).
+ */
+
+import { request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface RequestOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+/** Sends a request and resolves with the status line and headers, before the body is read. */
+export function openRequest(url: string, options: RequestOptions = {}): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: options.method ?? 'GET', headers: options.headers, agent: false }, resolve);
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** The whole response; rejects when the connection breaks before the body is complete. */
+export async function rawRequest(url: string, options: RequestOptions = {}): Promise<RawResponse> {
+  const response = await openRequest(url, options);
+  const chunks: Buffer[] = [];
+  await new Promise<void>((resolve, reject) => {
+    response.on('data', (chunk: Buffer) => chunks.push(chunk));
+    response.on('end', resolve);
+    response.on('error', reject);
+    response.on('aborted', () => reject(new Error('response aborted')));
+  });
+  return { status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) };
+}

@@ -1,0 +1,190 @@
+import { badInput, type ErrorKind, isCdnLogError } from '../../core/errors';
+import { stableId } from '../record-id';
+import type { CdnLogRecord } from '../../core/record';
+import { formatTime, MINUTE_MS } from '../../core/time';
+import { oldestServedMs, newestServedMs, type TimeRange } from '../../core/windows';
+import { maybeGunzip, parseNdjson } from '../../transport/decode';
+import { HttpClient, type HttpRequest } from '../../transport/http';
+import { readResumable } from '../resumable';
+import type { ReadContext } from '../types';
+import { CLOUDFLARE_LIMITS, CLOUDFLARE_RATE_LIMITS, CLOUDFLARE_RECORD_FIELDS } from './limits';
+import { normalizeCloudflare } from './normalize';
+
+export type CloudflareCredentials = { token: string } | { email: string; apiKey: string };
+
+export interface CloudflareSource {
+  zone: string;
+}
+
+type Ctx = ReadContext<CloudflareCredentials, CloudflareSource>;
+
+export function cloudflareCredentialsFromEnv(env: Record<string, string | undefined>): CloudflareCredentials {
+  if (env.CLOUDFLARE_API_TOKEN) return { token: env.CLOUDFLARE_API_TOKEN };
+  if (env.CLOUDFLARE_EMAIL && env.CLOUDFLARE_API_KEY) return { email: env.CLOUDFLARE_EMAIL, apiKey: env.CLOUDFLARE_API_KEY };
+  throw badInput(
+    'credentials',
+    'Cloudflare needs CLOUDFLARE_API_TOKEN (an API token with Logs Read on the zone) or both CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY',
+  );
+}
+
+export function cloudflareSource(selector: Readonly<Record<string, string | string[]>>): CloudflareSource {
+  const zone = selector.zone;
+  if (typeof zone !== 'string' || zone === '') throw badInput('zone', 'Cloudflare needs a zone: pass --zone <zone id>');
+  if (!/^[0-9a-f]{32}$/i.test(zone)) {
+    throw badInput('zone', `"${zone}" is not a Cloudflare zone ID (32 hexadecimal characters, shown on the zone's Overview page)`);
+  }
+  return { zone };
+}
+
+function authHeaders(credentials: CloudflareCredentials): Record<string, string> {
+  return 'token' in credentials
+    ? { authorization: `Bearer ${credentials.token}` }
+    : { 'x-auth-email': credentials.email, 'x-auth-key': credentials.apiKey };
+}
+
+/** Rate-limit buckets: the zone, and the user (keyed by a hash: keys never hold a secret). */
+function rateLimits(ctx: Ctx): HttpRequest['rateLimits'] {
+  const user = 'token' in ctx.credentials ? ctx.credentials.token : ctx.credentials.email;
+  return [
+    [`cloudflare:zone:${ctx.source.zone}`, CLOUDFLARE_RATE_LIMITS.perZone],
+    [`cloudflare:user:${stableId(user)}`, CLOUDFLARE_RATE_LIMITS.perUser],
+  ];
+}
+
+function cloudflareError(zone: string, window: TimeRange | null) {
+  const span = window ? ` the window ${formatTime(window.fromMs)}..${formatTime(window.toMs)}` : '';
+  return (status: number, body: string): { kind?: ErrorKind; message: string } => {
+    const detail = body.slice(0, 300);
+    if (status === 401 || status === 403) {
+      return {
+        kind: 'AuthFailed',
+        message:
+          `Cloudflare rejected the credentials for zone ${zone} (HTTP ${status}: ${detail}): check that CLOUDFLARE_API_TOKEN ` +
+          'has the Logs Read permission on this zone (or that CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY match)',
+      };
+    }
+    if (status === 429) return { message: `Cloudflare rate-limited zone ${zone} (15 requests/min per zone, 180/min per user)` };
+    if (status === 404) return { kind: 'ProviderError', message: `Cloudflare does not know zone ${zone} (HTTP 404): check --zone` };
+    if (/too early/.test(detail)) return { kind: 'WindowTooOld', message: `Cloudflare refused${span}: ${detail}` };
+    if (/too recent/.test(detail)) return { kind: 'WindowTooRecent', message: `Cloudflare refused${span}: ${detail}` };
+    if (/too long/.test(detail)) {
+      return { kind: 'WindowTooLong', message: `Cloudflare rejected${span}: windows are at most 1 h; the planner should have split it (${detail})` };
+    }
+    if (/retention is not turned on/i.test(detail)) {
+      return {
+        kind: 'ProviderError',
+        message:
+          `Cloudflare has log retention off for zone ${zone}: turn it on with POST /zones/${zone}/logs/control/retention/flag ` +
+          '{"flag":true}; logs are kept only from then on',
+      };
+    }
+    if (status >= 500 || status === 408) return { message: `Cloudflare failed to serve${span} (HTTP ${status}: ${detail})` };
+    return { kind: 'ProviderError', message: `Cloudflare rejected the request for${span || ' zone ' + zone} (HTTP ${status}): ${detail}` };
+  };
+}
+
+const allFieldsCache = new WeakMap<Ctx, Promise<string[]>>();
+
+/** The catalogue from `/logs/received/fields` (a bare object of name → description). */
+async function fetchAllFields(ctx: Ctx): Promise<string[]> {
+  const url = `${ctx.baseUrl}/zones/${ctx.source.zone}/logs/received/fields`;
+  ctx.stats.requests++;
+  const res = await ctx.http.sendWithRetry(
+    { method: 'GET', url, headers: authHeaders(ctx.credentials), rateLimits: rateLimits(ctx), signal: ctx.signal },
+    async (r) => {
+      if (r.status !== 200) throw await HttpClient.statusError(r, cloudflareError(ctx.source.zone, null));
+      return r.text(4 * 1024 * 1024);
+    },
+  );
+  return Object.keys(JSON.parse(res) as Record<string, string>);
+}
+
+/**
+ * The `fields` parameter for the query's field set: `record` (default: every field the record
+ * maps), `default` (Cloudflare's default set: the parameter is omitted), `all` (the zone's whole
+ * catalogue) or a comma-separated list. RayID and EdgeStartTimestamp are always asked for: they
+ * are the record's id and time.
+ */
+async function fieldsParam(ctx: Ctx): Promise<string | null> {
+  const set = ctx.options.fieldSet ?? 'record';
+  if (set === 'default') return null;
+  let fields: string[];
+  if (set === 'record') fields = [...CLOUDFLARE_RECORD_FIELDS];
+  else if (set === 'all') {
+    let pending = allFieldsCache.get(ctx);
+    if (!pending) allFieldsCache.set(ctx, (pending = fetchAllFields(ctx)));
+    fields = await pending;
+  } else {
+    fields = set.split(',').map((f) => f.trim());
+    const bad = fields.find((f) => !/^[A-Za-z0-9]+$/.test(f));
+    if (bad !== undefined) throw badInput('fieldSet', `"${bad}" is not a Cloudflare field name (use record, default, all, or names like ClientIP,RayID)`);
+  }
+  for (const needed of ['RayID', 'EdgeStartTimestamp']) if (!fields.includes(needed)) fields.push(needed);
+  return fields.join(',');
+}
+
+function windowUrl(ctx: Ctx, window: TimeRange, fields: string | null): string {
+  const params = new URLSearchParams({
+    start: new Date(window.fromMs).toISOString(),
+    end: new Date(window.toMs).toISOString(),
+    timestamps: 'unixnano',
+  });
+  if (fields !== null) params.set('fields', fields);
+  return `${ctx.baseUrl}/zones/${ctx.source.zone}/logs/received?${params}`;
+}
+
+async function* readAttempt(ctx: Ctx, window: TimeRange, fields: string | null): AsyncIterable<CdnLogRecord[]> {
+  const label = `Cloudflare zone ${ctx.source.zone} window ${formatTime(window.fromMs)}..${formatTime(window.toMs)}`;
+  ctx.stats.requests++;
+  const res = await ctx.http.send({
+    method: 'GET',
+    url: windowUrl(ctx, window, fields),
+    headers: { ...authHeaders(ctx.credentials), 'accept-encoding': 'gzip' },
+    rateLimits: rateLimits(ctx),
+    signal: ctx.signal,
+    onBytes: (n) => (ctx.stats.bytes += n),
+  });
+  if (res.status !== 200) throw await HttpClient.statusError(res, cloudflareError(ctx.source.zone, window));
+  const encoding = res.headers['content-encoding'];
+  const body = maybeGunzip(res.body, Array.isArray(encoding) ? encoding[0] : encoding, { maxBytes: ctx.maxDecodedBytes, label });
+  for await (const objects of parseNdjson(body, { label })) {
+    yield (objects as Record<string, unknown>[]).map((o) => normalizeCloudflare(o, ctx.source.zone));
+  }
+}
+
+/**
+ * One window of `logs/received`. Windows are deterministic once older than the settle delay
+ * (seed 001), so a failed read is simply read again. The provider's own verdicts adjust the
+ * window instead of failing the query: too long → split in two; too early or too recent (clocks
+ * differ) → clamp to what it serves now, noted in the meta.
+ */
+export async function* readCloudflareWindow(ctx: Ctx, window: TimeRange): AsyncIterable<CdnLogRecord[]> {
+  const fields = await fieldsParam(ctx);
+  try {
+    yield* readResumable(ctx.http.retry, ctx.stats, () => readAttempt(ctx, window, fields), ctx.signal);
+  } catch (err) {
+    if (!isCdnLogError(err)) throw err;
+    const now = ctx.nowMs();
+    if (err.kind === 'WindowTooLong' && window.toMs - window.fromMs > MINUTE_MS) {
+      const mid = window.fromMs + Math.floor((window.toMs - window.fromMs) / 2);
+      ctx.stats.notes.push(`split ${formatTime(window.fromMs)}..${formatTime(window.toMs)} in two: ${err.message}`);
+      yield* readCloudflareWindow(ctx, { fromMs: window.fromMs, toMs: mid });
+      yield* readCloudflareWindow(ctx, { fromMs: mid, toMs: window.toMs });
+      return;
+    }
+    const clamped =
+      err.kind === 'WindowTooOld'
+        ? { fromMs: Math.max(window.fromMs, oldestServedMs(CLOUDFLARE_LIMITS, now) + MINUTE_MS), toMs: window.toMs }
+        : err.kind === 'WindowTooRecent'
+          ? { fromMs: window.fromMs, toMs: Math.min(window.toMs, newestServedMs(CLOUDFLARE_LIMITS, now) - MINUTE_MS) }
+          : null;
+    if (clamped === null) throw err;
+    if (clamped.toMs <= clamped.fromMs || (clamped.fromMs === window.fromMs && clamped.toMs === window.toMs)) {
+      ctx.stats.notes.push(`skipped ${formatTime(window.fromMs)}..${formatTime(window.toMs)}: ${err.message}`);
+      return;
+    }
+    ctx.stats.notes.push(`clamped ${formatTime(window.fromMs)}..${formatTime(window.toMs)} to ${formatTime(clamped.fromMs)}..${formatTime(clamped.toMs)}: ${err.message}`);
+    yield* readCloudflareWindow(ctx, clamped);
+  }
+}
+

@@ -1,0 +1,132 @@
+import { isCdnLogError } from '../../core/errors';
+import { compileFilters, parseFilter } from '../../core/filter';
+import { parseQuery } from '../../core/query';
+import { HOUR_MS, MINUTE_MS } from '../../core/time';
+import { type CloudflareEmulator, startCloudflareEmulator } from '../../emulators';
+import { cloudflareWireRecord } from '../../emulators/cloudflare';
+import { runQuery } from '../run';
+import { collect, comparable, expectedCloudflare, fastClient } from '../testing/expected';
+import { cloudflare } from '.';
+
+const NOW = Date.parse('2026-11-22T10:00:30Z');
+const now = () => NOW;
+
+let emu: CloudflareEmulator;
+beforeAll(async () => {
+  emu = await startCloudflareEmulator({ now, rpm: 40, seed: 7, perZoneRpmLimit: 10_000, perUserRpmLimit: 10_000 });
+});
+afterAll(() => emu.close());
+afterEach(() => {
+  emu.faults.clear();
+  emu.faults.retentionEnabled = true;
+});
+
+function query(extra: Record<string, unknown> = {}) {
+  return parseQuery({
+    provider: 'cloudflare',
+    source: { zone: emu.zones[0].id },
+    fromMs: NOW - 3 * HOUR_MS,
+    toMs: NOW - 2 * MINUTE_MS,
+    limit: 1_000_000,
+    ...extra,
+  });
+}
+
+function truth(fromMs: number, toMs: number) {
+  const zone = emu.zones[0];
+  return emu.generator.events(zone.id, zone.hosts, fromMs, toMs).map((e) => expectedCloudflare(e, zone.id));
+}
+
+async function read(q = query(), http = fastClient()) {
+  const run = runQuery(cloudflare, { token: emu.credentials.apiToken }, q, { http, baseUrl: emu.baseUrl, nowMs: now });
+  try {
+    return { records: await collect(run.records), meta: run.meta };
+  } finally {
+    await http.close();
+  }
+}
+
+describe('Cloudflare adapter against the emulator', () => {
+  it('returns exactly the ground truth of a 3 h range, window by window', async () => {
+    const { records, meta } = await read();
+    const expected = truth(NOW - 3 * HOUR_MS, NOW - 2 * MINUTE_MS);
+    expect(expected.length).toBeGreaterThan(5000);
+    expect(comparable(records)).toEqual(comparable(expected));
+    expect(new Set(records.map((r) => r.id)).size).toBe(records.length);
+    expect(meta).toMatchObject({ windows: 3, windowsDone: 3, requests: 3, retries: 0, truncated: false });
+    expect(meta.bytes).toBeGreaterThan(0);
+    const sent = emu.requests.filter((r) => r.path.endsWith('/logs/received')).slice(-3);
+    expect(sent.map((r) => r.query.fields)).toEqual(Array(3).fill(expect.stringContaining('RayID')));
+  });
+
+  it.each([
+    ['429 bursts', { kind: 'rateLimit', count: 3, retryAfterSeconds: 1 }],
+    ['5xx', { kind: 'serverError', count: 2, status: 503 }],
+    ['a slow body', { kind: 'slowBody', count: 1, delayMs: 1500 }],
+    ['a truncated body', { kind: 'truncatedBody', count: 2 }],
+    ['the trailing "Error streaming data." line', { kind: 'streamError', count: 2 }],
+  ] as const)('retries %s until complete, losing and doubling nothing', async (_name, fault) => {
+    emu.faults.inject(fault);
+    const { records, meta } = await read(query({ fromMs: NOW - HOUR_MS - 2 * MINUTE_MS }));
+    expect(comparable(records)).toEqual(comparable(truth(NOW - HOUR_MS - 2 * MINUTE_MS, NOW - 2 * MINUTE_MS)));
+    expect(meta.retries).toBe(fault.count);
+  });
+
+  it('passes every field of the "all" set through, unmapped ones as attributes', async () => {
+    const from = NOW - 10 * MINUTE_MS;
+    const { records } = await read(query({ fromMs: from, options: { fieldSet: 'all' } }));
+    const zone = emu.zones[0];
+    const events = emu.generator.events(zone.id, zone.hosts, from, NOW - 2 * MINUTE_MS);
+    expect(records).toHaveLength(events.length);
+    const byId = new Map(records.map((r) => [r.id, r]));
+    for (const event of events.slice(0, 50)) {
+      const wire = cloudflareWireRecord(event, zone) as Record<string, unknown>;
+      const record = byId.get(event.rayId)!;
+      expect(record).toMatchObject(expectedCloudflare(event, zone.id) as object);
+      expect(record.attributes.ClientASN).toEqual(wire.ClientASN);
+      expect(record.attributes.RequestHeaders).toEqual(wire.RequestHeaders);
+      expect(record.attributes.SecurityActions).toEqual(wire.SecurityActions);
+      expect(record.attributes.RayID).toBeUndefined();
+    }
+  });
+
+  it('applies filters while streaming, equal to evaluating them on the ground truth', async () => {
+    const filters = ['status>=400', 'cacheStatus in (HIT,MISS)', 'path contains /', 'host=~^(www|static)', 'method!=POST'].map(parseFilter);
+    const from = NOW - HOUR_MS;
+    const { records, meta } = await read(query({ fromMs: from, filters }));
+    const expected = truth(from, NOW - 2 * MINUTE_MS).filter(compileFilters(filters));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(comparable(records)).toEqual(comparable(expected));
+    expect(meta.pushedDown).toEqual([]);
+  });
+
+  it('stops at the limit and says the result is truncated', async () => {
+    const { records, meta } = await read(query({ limit: 5 }));
+    expect(records).toHaveLength(5);
+    expect(meta).toMatchObject({ truncated: true, recordsReturned: 5, requests: 1 });
+  });
+
+  it('fails with AuthFailed naming the token to check when the credentials are wrong', async () => {
+    const http = fastClient();
+    const run = runQuery(cloudflare, { token: 'wrong' }, query(), { http, baseUrl: emu.baseUrl, nowMs: now });
+    const err = await collect(run.records).catch((e) => e);
+    await http.close();
+    expect(isCdnLogError(err, 'AuthFailed')).toBe(true);
+    expect(err.message).toMatch(/Cloudflare rejected the credentials for zone .*CLOUDFLARE_API_TOKEN.*Logs Read/);
+    expect(err.message).not.toContain('wrong');
+  });
+
+  it('says how to turn retention on when it is off', async () => {
+    emu.faults.retentionEnabled = false;
+    const err = await read().catch((e) => e);
+    expect(isCdnLogError(err, 'ProviderError')).toBe(true);
+    expect(err.message).toMatch(/retention off .*logs\/control\/retention\/flag/);
+  });
+
+  it('gives up on a provider that keeps failing, with the Transient kind', async () => {
+    emu.faults.inject({ kind: 'serverError', count: 20, status: 502 });
+    const err = await read(query({ fromMs: NOW - HOUR_MS })).catch((e) => e);
+    expect(isCdnLogError(err, 'Transient')).toBe(true);
+    expect(err.message).toMatch(/HTTP 502.*gave up after 6 attempts/);
+  });
+});

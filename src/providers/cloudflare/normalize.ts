@@ -1,0 +1,94 @@
+import { stableId } from '../record-id';
+import {
+  type AttributeValue,
+  type CdnLogRecord,
+  emptyRecord,
+  intOrNull,
+  normaliseCacheStatus,
+  presentOrNull,
+  protocolVersion,
+  severityFromStatus,
+  splitUri,
+} from '../../core/record';
+
+/** Fields with a home in the record; every other field goes to `attributes` under its own name. */
+const MAPPED = new Set([
+  'CacheCacheStatus',
+  'ClientCountry',
+  'ClientIP',
+  'ClientRequestHost',
+  'ClientRequestMethod',
+  'ClientRequestPath',
+  'ClientRequestProtocol',
+  'ClientRequestReferer',
+  'ClientRequestScheme',
+  'ClientRequestURI',
+  'ClientRequestUserAgent',
+  'ClientSrcPort',
+  'EdgeColoCode',
+  'EdgeEndTimestamp',
+  'EdgeResponseBodyBytes',
+  'EdgeResponseBytes',
+  'EdgeResponseContentType',
+  'EdgeResponseStatus',
+  'EdgeStartTimestamp',
+  'RayID',
+]);
+
+/**
+ * A Cloudflare timestamp in ms, whatever `timestamps=` said: RFC 3339 strings, or integers in
+ * seconds, ms, µs or ns told apart by magnitude. Nanoseconds pass through a double (2^53 < 10^18),
+ * so keep µs precision: finer digits would be noise.
+ */
+export function cloudflareTimeMs(value: unknown): number | null {
+  if (typeof value === 'string') {
+    if (/^\d+$/.test(value)) return cloudflareTimeMs(Number(value));
+    const ms = Date.parse(value);
+    return Number.isFinite(ms) ? ms : null;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) return null;
+  const ms = value >= 1e17 ? value / 1e6 : value >= 1e14 ? value / 1e3 : value >= 1e11 ? value : value * 1e3;
+  return Math.round(ms * 1000) / 1000;
+}
+
+function text(value: unknown): string | null {
+  return typeof value === 'string' ? presentOrNull(value) : value === null || value === undefined ? null : String(value);
+}
+
+/** One Logpull NDJSON object to a record (provider-spec §8, Cloudflare column). */
+export function normalizeCloudflare(raw: Record<string, unknown>, zone: string): CdnLogRecord {
+  const start = cloudflareTimeMs(raw.EdgeStartTimestamp);
+  const end = cloudflareTimeMs(raw.EdgeEndTimestamp);
+  const record = emptyRecord('cloudflare', zone, start ?? end ?? 0);
+  const uri = splitUri(text(raw.ClientRequestURI));
+  const status = intOrNull(raw.EdgeResponseStatus as number | string | undefined);
+  const rayId = text(raw.RayID);
+  const method = text(raw.ClientRequestMethod);
+  const country = text(raw.ClientCountry);
+
+  record.clientIp = text(raw.ClientIP);
+  record.clientPort = intOrNull(raw.ClientSrcPort as number | undefined);
+  record.country = country === null ? null : country.toUpperCase();
+  record.method = method === null ? null : method.toUpperCase();
+  record.scheme = text(raw.ClientRequestScheme);
+  record.host = text(raw.ClientRequestHost);
+  record.path = text(raw.ClientRequestPath) ?? uri.path;
+  record.query = uri.query;
+  record.protocol = protocolVersion(text(raw.ClientRequestProtocol));
+  record.status = status;
+  record.bytesSent = intOrNull(raw.EdgeResponseBytes as number | undefined);
+  record.bodyBytes = intOrNull(raw.EdgeResponseBodyBytes as number | undefined);
+  record.durationMs = start !== null && end !== null ? Math.round((end - start) * 1000) / 1000 : null;
+  record.cacheStatus = normaliseCacheStatus(text(raw.CacheCacheStatus));
+  record.edgeLocation = text(raw.EdgeColoCode);
+  record.userAgent = text(raw.ClientRequestUserAgent);
+  record.referer = text(raw.ClientRequestReferer);
+  record.contentType = text(raw.EdgeResponseContentType);
+  record.requestId = rayId;
+  record.severity = severityFromStatus(status);
+  for (const key in raw) {
+    if (!MAPPED.has(key)) record.attributes[key] = raw[key] as AttributeValue;
+  }
+  record.id = rayId ?? stableId(`${zone}\n${JSON.stringify(raw)}`);
+  return record;
+}

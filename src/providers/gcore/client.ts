@@ -1,0 +1,142 @@
+import { badInput, type ErrorKind } from '../../core/errors';
+import type { Filter } from '../../core/filter';
+import type { CdnLogRecord } from '../../core/record';
+import { formatTime } from '../../core/time';
+import type { TimeRange } from '../../core/windows';
+import { parseCsv, parseTsv, unzipMembers } from '../../transport/decode';
+import { HttpClient } from '../../transport/http';
+import { readResumable } from '../resumable';
+import type { ReadContext } from '../types';
+import { GCORE_DOWNLOAD_PATH, GCORE_FIELDS, GCORE_LIMITS } from './limits';
+import { gcoreColumns, normalizeGcore } from './normalize';
+import { gcorePushDown } from './pushdown';
+
+export interface GcoreCredentials {
+  apiKey: string;
+}
+
+/** A CDN resource, by id or by its custom domain (CNAME). */
+export type GcoreSource = { resource: string } | { cname: string };
+
+type Ctx = ReadContext<GcoreCredentials, GcoreSource>;
+
+export function gcoreCredentialsFromEnv(env: Record<string, string | undefined>): GcoreCredentials {
+  if (env.GCORE_API_KEY) return { apiKey: env.GCORE_API_KEY };
+  throw badInput('credentials', 'Gcore needs GCORE_API_KEY (a permanent API token from the Gcore Customer Portal)');
+}
+
+export function gcoreSource(selector: Readonly<Record<string, string | string[]>>): GcoreSource {
+  const { resource, cname } = selector;
+  if (typeof resource === 'string' && resource !== '') {
+    if (!/^\d+$/.test(resource)) throw badInput('resource', `"${resource}" is not a Gcore CDN resource id (a number)`);
+    return { resource };
+  }
+  if (typeof cname === 'string' && cname !== '') return { cname };
+  throw badInput('resource', 'Gcore needs a CDN resource: pass --resource <id> or --cname <custom domain>');
+}
+
+export function gcoreSourceName(source: GcoreSource): string {
+  return 'resource' in source ? source.resource : source.cname;
+}
+
+function sourceParam(source: GcoreSource): [string, string] {
+  return 'resource' in source ? ['resource_id__eq', source.resource] : ['cname__eq', source.cname];
+}
+
+export function gcorePushedDown(filters: readonly Filter[], source?: GcoreSource): Filter[] {
+  const used = source ? new Set([sourceParam(source)[0]]) : undefined;
+  return gcorePushDown(filters, used).pushed;
+}
+
+function gcoreError(window: TimeRange) {
+  const span = `the window ${formatTime(window.fromMs)}..${formatTime(window.toMs)}`;
+  return (status: number, body: string): { kind?: ErrorKind; message: string } => {
+    const detail = body.slice(0, 300);
+    if (status === 401 || status === 403) {
+      return {
+        kind: 'AuthFailed',
+        message: `Gcore rejected the API key (HTTP ${status}: ${detail}): check GCORE_API_KEY, and that the token may read CDN logs`,
+      };
+    }
+    if (status === 429) return { message: `Gcore rate-limited the logs download (${detail})` };
+    if (status >= 500) return { message: `Gcore failed to serve ${span} (HTTP ${status}: ${detail})` };
+    if (/6 hours/.test(detail)) return { kind: 'WindowTooLong', message: `Gcore rejected ${span}: windows are at most 6 h; the planner should have split it (${detail})` };
+    return { kind: 'ProviderError', message: `Gcore rejected the request for ${span} (HTTP ${status}): ${detail}` };
+  };
+}
+
+function pageUrl(ctx: Ctx, window: TimeRange, format: string, offset: number, limit: number): string {
+  const params = new URLSearchParams({
+    from: new Date(window.fromMs).toISOString(),
+    to: new Date(window.toMs).toISOString(),
+    format,
+    fields: GCORE_FIELDS.join(','),
+    sort: 'timestamp',
+    limit: String(limit),
+    offset: String(offset),
+  });
+  const source = sourceParam(ctx.source);
+  params.set(...source);
+  for (const [key, value] of gcorePushDown(ctx.filters, new Set([source[0]])).params) params.set(key, value);
+  return `${ctx.baseUrl}${GCORE_DOWNLOAD_PATH}?${params}`;
+}
+
+/** One page: a zip holding one CSV or TSV member with a header row. */
+async function* readPage(ctx: Ctx, window: TimeRange, format: string, offset: number, limit: number): AsyncIterable<CdnLogRecord[]> {
+  const label = `Gcore ${gcoreSourceName(ctx.source)} window ${formatTime(window.fromMs)}..${formatTime(window.toMs)} offset ${offset}`;
+  ctx.stats.requests++;
+  const res = await ctx.http.send({
+    method: 'GET',
+    url: pageUrl(ctx, window, format, offset, limit),
+    headers: { authorization: `APIKey ${ctx.credentials.apiKey}`, accept: 'application/zip' },
+    signal: ctx.signal,
+    onBytes: (n) => (ctx.stats.bytes += n),
+  });
+  if (res.status !== 200) throw await HttpClient.statusError(res, gcoreError(window));
+  const source = gcoreSourceName(ctx.source);
+  for await (const member of unzipMembers(res.body, { maxMemberBytes: ctx.maxDecodedBytes, label })) {
+    const rows = member.name.endsWith('.csv') || (format === 'csv' && !member.name.endsWith('.tsv')) ? parseCsv(member.data, { label }) : parseTsv(member.data, { label });
+    let cols: ReturnType<typeof gcoreColumns> | null = null;
+    for await (const batch of rows) {
+      let start = 0;
+      if (cols === null) {
+        if (batch.length === 0) continue;
+        cols = gcoreColumns(batch[0]);
+        start = 1;
+      }
+      const records: CdnLogRecord[] = new Array(batch.length - start);
+      for (let i = start; i < batch.length; i++) records[i - start] = normalizeGcore(batch[i], cols, source);
+      if (records.length > 0) yield records;
+    }
+  }
+}
+
+/**
+ * One window of at most 6 h, paged with offset/limit until a short page. Each page is retried on
+ * its own (a failure on page 3 does not re-read pages 1 and 2); rows are sorted by time so that
+ * offsets are stable. Filters Gcore has are sent as query parameters.
+ */
+export async function* readGcoreWindow(ctx: Ctx, window: TimeRange): AsyncIterable<CdnLogRecord[]> {
+  const format = ctx.options.format ?? 'tsv';
+  if (format !== 'csv' && format !== 'tsv') throw badInput('format', `Gcore serves csv or tsv, not "${format}"`);
+  const max = GCORE_LIMITS.maxPageSize ?? 10_000;
+  const limit = ctx.options.pageSize === undefined ? max : Number(ctx.options.pageSize);
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw badInput('pageSize', `Gcore pages hold 1 to ${max} rows, not "${ctx.options.pageSize}"`);
+  for (let offset = 0; ; ) {
+    let rows = 0;
+    yield* readResumable(
+      ctx.http.retry,
+      ctx.stats,
+      async function* () {
+        rows = 0;
+        for await (const batch of readPage(ctx, window, format, offset, limit)) {
+          rows += batch.length;
+          yield batch;
+        }
+      },
+      ctx.signal,
+    );
+    if (rows < limit) return;
+    offset += rows;
+  }
+}

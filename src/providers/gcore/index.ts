@@ -1,0 +1,17 @@
+import type { ProviderAdapter } from '../types';
+import { type GcoreCredentials, type GcoreSource, gcoreCredentialsFromEnv, gcorePushedDown, gcoreSource, gcoreSourceName, readGcoreWindow } from './client';
+import { GCORE_API, GCORE_LIMITS } from './limits';
+
+/** Gcore CDN logs download: server-side filters for every family the API has. */
+export const gcore: ProviderAdapter<GcoreCredentials, GcoreSource> = {
+  id: 'gcore',
+  name: 'Gcore',
+  limits: GCORE_LIMITS,
+  defaultBaseUrl: GCORE_API,
+  credentialEnv: ['GCORE_API_KEY'],
+  credentialsFromEnv: gcoreCredentialsFromEnv,
+  parseSource: gcoreSource,
+  sourceName: gcoreSourceName,
+  pushedDown: (filters) => gcorePushedDown(filters),
+  readWindow: readGcoreWindow,
+};

@@ -1,0 +1,36 @@
+import { HOUR_MS } from '../../core/time';
+import type { ProviderLimits } from '../../core/windows';
+
+/** `GET /cdn/advanced/v1/logs/download` (provider-spec §2, seed 000, OpenAPI 2026-05-15). */
+export const GCORE_LIMITS: ProviderLimits = {
+  maxWindowMs: 6 * HOUR_MS,
+  // "available for up to 3 days starting today": from the start of the day before yesterday (UTC).
+  retention: { utcDays: 3 },
+  retentionMarginMs: 0,
+  settleDelayMs: 0,
+  maxPageSize: 10_000,
+};
+
+export const GCORE_API = 'https://api.gcore.com';
+export const GCORE_DOWNLOAD_PATH = '/cdn/advanced/v1/logs/download';
+
+/** Every column the record has a home for, plus the RTT (kept as an attribute). */
+export const GCORE_FIELDS = [
+  'timestamp',
+  'path',
+  'method',
+  'referer',
+  'user_agent',
+  'client_ip',
+  'status',
+  'size',
+  'cname',
+  'resource_id',
+  'cache_status',
+  'datacenter',
+  'sent_http_content_type',
+  'tcpinfo_rtt',
+] as const;
+
+/** Gcore's cache_status values; `-` is our UNKNOWN. */
+export const GCORE_CACHE_STATUSES = ['MISS', 'BYPASS', 'EXPIRED', 'STALE', 'PENDING', 'UPDATING', 'REVALIDATED', 'HIT', '-'] as const;

@@ -1,0 +1,100 @@
+/**
+ * Ground truth for adapter tests: what a generator event must become after normalisation, written
+ * from provider-spec §8 independently of the adapters (which must agree with it, not share it).
+ */
+import { FIELD_NAMES } from '../../core/fields';
+import { type CdnLogRecord, severityFromStatus } from '../../core/record';
+import type { TrafficEvent } from '../../emulators';
+import { HttpClient } from '../../transport/http';
+
+const PROTOCOL_VERSION: Record<TrafficEvent['protocol'], string> = { 'HTTP/1.0': '1.0', 'HTTP/1.1': '1.1', 'HTTP/2': '2', 'HTTP/3': '3' };
+
+function base(event: TrafficEvent): Omit<CdnLogRecord, 'provider' | 'source' | 'id'> {
+  return {
+    timestamp: event.timestampMs,
+    clientIp: event.clientIp,
+    clientPort: null,
+    country: null,
+    method: event.method,
+    scheme: null,
+    host: event.host,
+    path: event.path,
+    query: event.query,
+    protocol: null,
+    status: event.status,
+    bytesSent: event.bytesSent,
+    bodyBytes: null,
+    durationMs: null,
+    cacheStatus: event.cacheStatus,
+    edgeLocation: null,
+    userAgent: event.userAgent,
+    referer: event.referer,
+    range: null,
+    contentType: event.contentType,
+    requestId: null,
+    severity: severityFromStatus(event.status),
+    attributes: {},
+  };
+}
+
+export function expectedCloudflare(event: TrafficEvent, zone: string): CdnLogRecord {
+  return {
+    ...base(event),
+    provider: 'cloudflare',
+    source: zone,
+    id: event.rayId,
+    clientPort: event.clientPort,
+    country: event.country,
+    scheme: event.scheme,
+    protocol: PROTOCOL_VERSION[event.protocol],
+    bodyBytes: event.bodyBytes,
+    durationMs: event.durationMs,
+    edgeLocation: event.pop.iata,
+    requestId: event.rayId,
+  };
+}
+
+/** Gcore: epoch-second timestamps, no port/country/scheme/protocol; `-` cache status is UNKNOWN. */
+export function expectedGcore(event: TrafficEvent, resourceId: number, gcoreCacheStatus: string): CdnLogRecord {
+  return {
+    ...base(event),
+    provider: 'gcore',
+    source: String(resourceId),
+    id: '',
+    timestamp: Math.floor(event.timestampMs / 1000) * 1000,
+    cacheStatus: gcoreCacheStatus === '-' ? 'UNKNOWN' : (gcoreCacheStatus as CdnLogRecord['cacheStatus']),
+    edgeLocation: event.pop.gcoreDatacenter,
+    attributes: { tcpinfo_rtt: event.tcpRttUs },
+  };
+}
+
+const COMPARED_FIELDS = FIELD_NAMES.filter((f) => f !== 'id' && f !== 'attributes') as Array<keyof CdnLogRecord>;
+
+function sortedAttributes(attributes: CdnLogRecord['attributes']): unknown[] {
+  return Object.keys(attributes)
+    .sort()
+    .map((k) => [k, attributes[k]]);
+}
+
+/**
+ * Records as canonical one-line texts without their ids, sorted: comparing sets of records
+ * whatever order they came in (and fast: jest's deep equality on 10^4 objects is not).
+ */
+export function comparable(records: readonly CdnLogRecord[]): string[] {
+  return records.map((r) => JSON.stringify([...COMPARED_FIELDS.map((f) => r[f]), sortedAttributes(r.attributes)])).sort();
+}
+
+/** A client with tiny backoffs and a short read timeout, so fault tests take milliseconds. */
+export function fastClient(): HttpClient {
+  return new HttpClient({
+    bodyTimeoutMs: 400,
+    headersTimeoutMs: 2_000,
+    retry: { maxAttempts: 6, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 20 },
+  });
+}
+
+export async function collect(records: AsyncIterable<CdnLogRecord[]>): Promise<CdnLogRecord[]> {
+  const out: CdnLogRecord[] = [];
+  for await (const batch of records) out.push(...batch);
+  return out;
+}

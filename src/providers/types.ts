@@ -1,0 +1,57 @@
+import type { Filter } from '../core/filter';
+import type { CdnLogRecord, ProviderId } from '../core/record';
+import type { TimeRange, ProviderLimits } from '../core/windows';
+import type { HttpClient } from '../transport/http';
+
+/** Counters an adapter updates while it reads; they become the result's meta. */
+export interface ReadStats {
+  requests: number;
+  retries: number;
+  /** Bytes received from the provider, compressed as sent. */
+  bytes: number;
+  /** Records decoded before local filtering. */
+  recordsDownloaded: number;
+  /** Adjustments the provider forced on a window (e.g. a start the provider called too early). */
+  notes: string[];
+}
+
+export function emptyStats(): ReadStats {
+  return { requests: 0, retries: 0, bytes: 0, recordsDownloaded: 0, notes: [] };
+}
+
+export interface ReadContext<C, S> {
+  http: HttpClient;
+  /** The provider API root (the real one, or an emulator's on loopback). */
+  baseUrl: string;
+  credentials: C;
+  source: S;
+  filters: readonly Filter[];
+  /** Provider-specific query options (e.g. Cloudflare `fieldSet`, Gcore `format`). */
+  options: Readonly<Record<string, string>>;
+  stats: ReadStats;
+  nowMs: () => number;
+  /** Largest inflated size of one decoded body or zip member. */
+  maxDecodedBytes: number;
+  signal?: AbortSignal;
+}
+
+/** The provider contract: one folder per provider implements it, and the registry lists it. */
+export interface ProviderAdapter<C = unknown, S = unknown> {
+  id: ProviderId;
+  /** For messages: "Cloudflare", "Gcore". */
+  name: string;
+  limits: ProviderLimits;
+  defaultBaseUrl: string;
+  /** Environment variables that hold the credentials, for help texts. */
+  credentialEnv: readonly string[];
+  /** Reads credentials from the environment; a BadInput naming the variables when they are missing. */
+  credentialsFromEnv(env: Record<string, string | undefined>): C;
+  /** Checks a query's source selector (e.g. `{zone}`); a BadInput naming the option when wrong. */
+  parseSource(selector: Readonly<Record<string, string | string[]>>): S;
+  /** The `source` value records carry. */
+  sourceName(source: S): string;
+  /** The filters the provider applies server-side (all filters are also applied locally). */
+  pushedDown(filters: readonly Filter[]): Filter[];
+  /** Reads one planned window; retries and resumes internally, so each record comes once. */
+  readWindow(ctx: ReadContext<C, S>, window: TimeRange): AsyncIterable<CdnLogRecord[]>;
+}

@@ -1,0 +1,37 @@
+import { utf8Text } from './text';
+
+const LF = '\n';
+const CR = 13;
+
+/**
+ * Splits a UTF-8 byte (or text) stream into lines, one batch per input chunk that completes at
+ * least one line. Accepts `\n` and `\r\n`, a missing final newline, and characters split across
+ * chunks; empty lines are dropped. A line that spans chunks is held until its newline arrives.
+ */
+export async function* splitLines(source: AsyncIterable<Uint8Array | string>): AsyncGenerator<string[]> {
+  let partial = '';
+  for await (const text of utf8Text(source)) {
+    let newline = text.indexOf(LF);
+    if (newline === -1) {
+      partial += text;
+      continue;
+    }
+    const batch: string[] = [];
+    let line = partial + text.slice(0, newline);
+    let start = newline + 1;
+    for (;;) {
+      let end = line.length;
+      if (end > 0 && line.charCodeAt(end - 1) === CR) end--;
+      if (end > 0) batch.push(end === line.length ? line : line.slice(0, end));
+      newline = text.indexOf(LF, start);
+      if (newline === -1) break;
+      line = text.slice(start, newline);
+      start = newline + 1;
+    }
+    partial = text.slice(start);
+    if (batch.length > 0) yield batch;
+  }
+  let end = partial.length;
+  if (end > 0 && partial.charCodeAt(end - 1) === CR) end--;
+  if (end > 0) yield [partial.slice(0, end)];
+}

@@ -1,0 +1,82 @@
+import { CdnLogError, isRetryable } from '../core/errors';
+
+export interface RetryPolicy {
+  /** Attempts in all, the first included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A Retry-After longer than this is capped (a provider asking for an hour should not hang a panel). */
+  maxRetryAfterMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxAttempts: 6, baseDelayMs: 500, maxDelayMs: 30_000, maxRetryAfterMs: 120_000 };
+
+/**
+ * Capped exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff And Jitter"):
+ * a random delay in [0, min(cap, base·2^retry)]. A provider's Retry-After is a floor, not a suggestion.
+ */
+export function backoffDelayMs(policy: RetryPolicy, retry: number, retryAfterMs: number | undefined, random: () => number = Math.random): number {
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
+  const jittered = Math.floor(random() * ceiling);
+  if (retryAfterMs === undefined) return jittered;
+  return Math.max(Math.min(retryAfterMs, policy.maxRetryAfterMs), jittered);
+}
+
+/** Parses Retry-After (delta seconds or an HTTP date) to ms; undefined when absent or unreadable. */
+export function parseRetryAfter(header: string | string[] | undefined, nowMs = Date.now()): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, at - nowMs) : undefined;
+}
+
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export interface RetryHooks {
+  /** Called before each wait; for progress and logs. */
+  onRetry?: (err: CdnLogError, attempt: number, delayMs: number) => void;
+  signal?: AbortSignal;
+  random?: () => number;
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails with an error that is not retryable, or runs out of attempts.
+ * The one retry loop of the project: the HTTP client and the window readers both go through it.
+ */
+export async function withRetry<T>(policy: RetryPolicy, attempt: (attemptNo: number) => Promise<T>, hooks: RetryHooks = {}): Promise<T> {
+  for (let attemptNo = 1; ; attemptNo++) {
+    try {
+      return await attempt(attemptNo);
+    } catch (err) {
+      if (!isRetryable(err) || attemptNo >= policy.maxAttempts) {
+        if (isRetryable(err)) {
+          const e = err as CdnLogError;
+          throw new CdnLogError(e.kind === 'RateLimited' ? 'RateLimited' : 'Transient', `${e.message} (gave up after ${attemptNo} attempts)`, {
+            status: e.status,
+            retryAfterMs: e.retryAfterMs,
+            cause: err,
+          });
+        }
+        throw err;
+      }
+      const e = err as CdnLogError;
+      const delayMs = backoffDelayMs(policy, attemptNo - 1, e.retryAfterMs, hooks.random);
+      hooks.onRetry?.(e, attemptNo, delayMs);
+      await sleep(delayMs, hooks.signal);
+    }
+  }
+}
