@@ -59,8 +59,14 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
 }
 
 export function processIo(): CliIo {
+  // `cdn-log-bridge query ... | head` closes stdout early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   return {
     stdout: (text) => process.stdout.write(text),
+    drained: () => new Promise((resolve) => process.stdout.once('drain', () => resolve())),
     stderr: (text) => process.stderr.write(text),
     env: process.env,
     nowMs: Date.now,

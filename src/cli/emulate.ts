@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { badInput } from '../core/errors';
 import { startEmulators } from '../emulators';
+import { parseOptions } from './args';
 import type { CliIo } from './query';
 
 export const EMULATE_HELP = `Usage: cdn-log-bridge emulate [--provider cloudflare|gcore] [--port N] [--rpm N] [--seed N]
@@ -17,15 +17,13 @@ function intOption(value: string | undefined, name: string): number | undefined 
 }
 
 export async function startFromArgs(argv: string[]) {
-  let values;
-  try {
-    values = parseArgs({
-      args: argv,
-      options: { provider: { type: 'string', multiple: true }, port: { type: 'string' }, rpm: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    }).values;
-  } catch (err) {
-    throw badInput('arguments', (err as Error).message.replace(/\. To specify.*$/s, ''));
-  }
+  const values = parseOptions(argv, {
+    provider: { type: 'string', multiple: true },
+    port: { type: 'string' },
+    rpm: { type: 'string' },
+    seed: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) return null;
   const providers = values.provider as never;
   return startEmulators({ providers, port: intOption(values.port, 'port'), rpm: intOption(values.rpm, 'rpm'), seed: intOption(values.seed, 'seed') });

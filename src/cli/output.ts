@@ -27,36 +27,40 @@ function project(record: CdnLogRecord, fields: readonly string[] | undefined): u
  */
 export class RecordWriter {
   private readonly columns: readonly string[];
-  private readonly tableRows: string[][] = [];
+  private readonly tableRecords: CdnLogRecord[] = [];
   private wroteHeader = false;
 
   constructor(
     private readonly format: OutputFormat,
     private readonly fields: readonly string[] | undefined,
-    private readonly write: (text: string) => void,
+    /** Returns false when the destination wants the writer to wait (stream backpressure). */
+    private readonly write: (text: string) => boolean | void,
   ) {
     this.columns = fields ?? DEFAULT_COLUMNS;
   }
 
-  add(batch: readonly CdnLogRecord[]): void {
+  /** Writes (or, for a table, keeps) a batch; false means: wait for the destination to drain. */
+  add(batch: readonly CdnLogRecord[]): boolean {
     if (this.format === 'ndjson') {
-      this.write(batch.map((r) => JSON.stringify(project(r, this.fields))).join('\n') + '\n');
-      return;
+      return this.write(batch.map((r) => JSON.stringify(project(r, this.fields))).join('\n') + '\n') !== false;
     }
-    const rows = batch.map((r) => this.columns.map((c) => cellText(r, c)));
     if (this.format === 'csv') {
-      this.write(Papa.unparse(this.wroteHeader ? rows : [[...this.columns], ...rows], { newline: '\n' }) + '\n');
+      const rows = batch.map((r) => this.columns.map((c) => cellText(r, c)));
+      const text = Papa.unparse(this.wroteHeader ? rows : [[...this.columns], ...rows], { newline: '\n' }) + '\n';
       this.wroteHeader = true;
-      return;
+      return this.write(text) !== false;
     }
-    this.tableRows.push(...rows);
+    this.tableRecords.push(...batch);
+    return true;
   }
 
   end(): void {
     if (this.format !== 'table') return;
-    const rows = [this.columns.map(String), ...this.tableRows];
-    const widths = this.columns.map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+    // A table is read by a person: in time order (providers send a window's records in any order).
+    const body = this.tableRecords.sort((a, b) => a.timestamp - b.timestamp).map((r) => this.columns.map((c) => cellText(r, c)));
+    const header = this.columns.map(String);
+    const widths = header.map((h, i) => body.reduce((w, row) => Math.max(w, row[i].length), h.length));
     const line = (r: string[]) => r.map((v, i) => v.padEnd(widths[i])).join('  ').trimEnd();
-    this.write([line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...this.tableRows.map(line)].join('\n') + '\n');
+    this.write([line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...body.map(line)].join('\n') + '\n');
   }
 }

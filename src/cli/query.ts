@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { badInput } from '../core/errors';
 import { parseFilter } from '../core/filter';
 import { parseQuery } from '../core/query';
@@ -7,6 +6,8 @@ import { startEmulators } from '../emulators';
 import { runQuery, type QueryMeta, type QueryProgress } from '../providers/run';
 import { providerAdapter } from '../providers/registry';
 import { HttpClient } from '../transport/http';
+import { DEFAULT_RETRY } from '../transport/retry';
+import { parseOptions } from './args';
 import { OUTPUT_FORMATS, type OutputFormat, RecordWriter } from './output';
 
 export const QUERY_HELP = `Usage: cdn-log-bridge query --provider <id> <source> --from <time> --to <time> [options]
@@ -21,12 +22,15 @@ Options:   --filter 'status>=500'  (repeatable; = != in 'not in' > >= < <= conta
            --field-set record|default|all|A,B   Cloudflare fields to request (default: record)
            --format csv|tsv        Gcore download format (default: tsv)
            --base-url <url>        provider API root (default: the real API)
+           --retries N             retries of a failed request or window (default 5)
            --emulator              start the provider's emulator in-process and use its demo credentials
 Credentials come from the environment: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY), GCORE_API_KEY.
 Exit codes: 0 ok, 2 bad input, 3 authentication, 4 provider error after retries.`;
 
 export interface CliIo {
-  stdout: (text: string) => void;
+  /** Returns false when stdout's buffer is full: wait for `drained()` before writing more. */
+  stdout: (text: string) => boolean | void;
+  drained?: () => Promise<void>;
   stderr: (text: string) => void;
   env: Record<string, string | undefined>;
   nowMs: () => number;
@@ -40,39 +44,29 @@ function formatBytes(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-function parseOptions(argv: string[]) {
-  try {
-    return parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        provider: { type: 'string' },
-        zone: { type: 'string' },
-        resource: { type: 'string' },
-        cname: { type: 'string' },
-        from: { type: 'string' },
-        to: { type: 'string' },
-        filter: { type: 'string', multiple: true },
-        search: { type: 'string' },
-        fields: { type: 'string' },
-        limit: { type: 'string' },
-        output: { type: 'string' },
-        'field-set': { type: 'string' },
-        format: { type: 'string' },
-        'base-url': { type: 'string' },
-        emulator: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (err) {
-    throw badInput('arguments', (err as Error).message.replace(/\. To specify.*$/s, ''));
-  }
-}
+const QUERY_OPTIONS = {
+  provider: { type: 'string' },
+  zone: { type: 'string' },
+  resource: { type: 'string' },
+  cname: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  filter: { type: 'string', multiple: true },
+  search: { type: 'string' },
+  fields: { type: 'string' },
+  limit: { type: 'string' },
+  output: { type: 'string' },
+  'field-set': { type: 'string' },
+  format: { type: 'string' },
+  'base-url': { type: 'string' },
+  retries: { type: 'string' },
+  emulator: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /** `cdn-log-bridge query`: one range of one source, printed as records. Returns the exit code. */
 export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
-  const opts = parseOptions(argv);
+  const opts = parseOptions(argv, QUERY_OPTIONS);
   if (opts.help) {
     io.stdout(QUERY_HELP + '\n');
     return 0;
@@ -85,6 +79,9 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
   if (!OUTPUT_FORMATS.includes(output)) throw badInput('output', `"${opts.output}" is not an output format; use ${OUTPUT_FORMATS.join(', ')}`);
   const limit = opts.limit === undefined ? undefined : Number(opts.limit);
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) throw badInput('limit', `"${opts.limit}" is not a positive whole number`);
+
+  const retries = opts.retries === undefined ? DEFAULT_RETRY.maxAttempts - 1 : Number(opts.retries);
+  if (!(Number.isInteger(retries) && retries >= 0)) throw badInput('retries', `"${opts.retries}" is not a whole number`);
 
   const now = io.nowMs();
   const selector: Record<string, string> = {};
@@ -107,7 +104,7 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
   let baseUrl = opts['base-url'];
   let credentials: unknown;
   const emulators = opts.emulator ? await startEmulators({ providers: [adapter.id] as never, port: 0 }) : null;
-  const http = new HttpClient();
+  const http = new HttpClient({ retry: { ...DEFAULT_RETRY, maxAttempts: retries + 1 } });
   try {
     if (emulators) {
       const demo = emulators.describe().find((d) => d.provider === adapter.id);
@@ -116,6 +113,7 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
       credentials = adapter.credentialsFromEnv(demoEnv(adapter.id, demo.credentials));
       if (Object.keys(query.source).length === 0) query.source = demoSelector(demo.sources[0]);
     } else {
+      adapter.parseSource(query.source); // a wrong source is named before missing credentials
       credentials = adapter.credentialsFromEnv(io.env);
     }
     let lastProgressMs = 0;
@@ -134,7 +132,9 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
       io.stderr(`note: --${clamp.side} moved from ${formatTime(clamp.requestedMs)} to ${formatTime(clamp.effectiveMs)}: ${clamp.reason}\n`);
     }
     const writer = new RecordWriter(output, query.fields, io.stdout);
-    for await (const batch of run.records) writer.add(batch);
+    for await (const batch of run.records) {
+      if (!writer.add(batch)) await io.drained?.();
+    }
     writer.end();
     if (io.interactive && run.meta.windows > 1) io.stderr('\n');
     io.stderr(summaryLine(run.meta) + '\n');
@@ -152,14 +152,15 @@ function progressLine(p: QueryProgress, elapsedMs: number, interactive: boolean)
 }
 
 function summaryLine(meta: QueryMeta): string {
+  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
   const parts = [
-    `${meta.recordsReturned} records`,
-    `${meta.windowsDone}/${meta.windows} windows`,
-    `${meta.requests} requests`,
+    count(meta.recordsReturned, 'record'),
+    `${meta.windowsDone}/${count(meta.windows, 'window')}`,
+    count(meta.requests, 'request'),
     `${formatBytes(meta.bytes)} downloaded`,
     `${meta.recordsDownloaded} decoded`,
   ];
-  if (meta.retries > 0) parts.push(`${meta.retries} retries`);
+  if (meta.retries > 0) parts.push(count(meta.retries, 'retry').replace('retrys', 'retries'));
   if (meta.pushedDown.length > 0) parts.push(`${meta.pushedDown.length} filters applied by ${meta.provider}`);
   if (meta.truncated) parts.push('stopped at --limit');
   const notes = meta.notes.map((n) => `\nnote: ${n}`).join('');

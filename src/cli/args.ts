@@ -1,0 +1,34 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { badInput } from '../core/errors';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/**
+ * node's parseArgs refuses `--from -30m` (a value that starts with a dash looks like an option).
+ * Relative times are the common case here, so a string option takes the next word as its value
+ * unless that word is itself a long option.
+ */
+function attachValues(argv: readonly string[], options: Options): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const name = arg.startsWith('--') && !arg.includes('=') ? arg.slice(2) : null;
+    const next = argv[i + 1];
+    if (name !== null && options[name]?.type === 'string' && next !== undefined && next.startsWith('-') && !next.startsWith('--')) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
+/** Parses a command's options; unknown or malformed options are BadInput with parseArgs' own words. */
+export function parseOptions<O extends Options>(argv: readonly string[], options: O) {
+  try {
+    return parseArgs({ args: attachValues(argv, options), options, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw badInput('arguments', (err as Error).message.split('\n')[0]);
+  }
+}
