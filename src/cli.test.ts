@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { main } from './cli';
+import { demoCommand } from './cli/demo';
 import type { CliIo } from './cli/query';
 import { startEmulators } from './emulators';
 
@@ -84,6 +85,16 @@ describe('cdn-log-bridge query', () => {
       fleet = await startEmulators({ providers: ['cloudflare', 'gcore'] });
     });
     afterAll(() => fleet.close());
+
+    it.each(['cloudflare', 'gcore'])('the command the demo prints for %s works as printed', async (provider) => {
+      const described = fleet.describe().find((d) => d.provider === provider)!;
+      const words = demoCommand(described).split(' ');
+      const env = Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => w.split(/=(.*)/s).slice(0, 2)).map(([k, v]) => [k, v.slice(1, -1)]));
+      const args = words.slice(words.indexOf('cdn-log-bridge') + 1);
+      const { code, stdout } = await run(args, env);
+      expect(code).toBe(0);
+      expect(stdout.trimEnd().split('\n')).toHaveLength(12);
+    });
 
     it('exits 3 on rejected credentials and never prints the secret', async () => {
       const cf = fleet.describe().find((d) => d.provider === 'cloudflare')!;

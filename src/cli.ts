@@ -1,5 +1,6 @@
 import { isCdnLogError } from './core/errors';
 import { emulateCommand, startFromArgs, untilStopped } from './cli/emulate';
+import { demoCommand } from './cli/demo';
 import { EXIT, exitCodeFor } from './cli/exit-codes';
 import { type CliIo, queryCommand } from './cli/query';
 
@@ -10,17 +11,15 @@ Commands:
   emulate   run the provider emulators on loopback             (cdn-log-bridge emulate --help)
   demo      what npm start runs: the emulators, and how to query them`;
 
-async function demoCommand(argv: string[], io: CliIo): Promise<number> {
+async function runDemo(argv: string[], io: CliIo): Promise<number> {
   const emulators = await startFromArgs(argv);
   if (!emulators) return (io.stdout(HELP + "\n"), EXIT.ok);
-  for (const line of emulators.describe()) {
-    io.stdout(JSON.stringify(line) + '\n');
-  }
+  const described = emulators.describe();
+  for (const line of described) io.stdout(JSON.stringify(line) + '\n');
   io.stdout(
-    '\nThe emulators serve synthetic traffic with demo credentials (no account needed). Try, in another terminal:\n' +
-      '  npx cdn-log-bridge query --provider cloudflare --emulator --from -30m --to -1m --limit 5 --output table\n' +
-      '  npx cdn-log-bridge query --provider gcore --emulator --from -2h --to now --filter "status>=500" --output table\n' +
-      'or point a query at the emulators above with --base-url and the printed credentials. Ctrl-C stops.\n',
+    '\nThe emulators serve synthetic traffic with demo credentials (no account needed). In another terminal, try:\n' +
+      described.map((d) => `  ${demoCommand(d)}\n`).join('') +
+      'The bridge and the exporter join this demo as they land. Ctrl-C stops.\n',
   );
   await untilStopped();
   await emulators.close();
@@ -38,7 +37,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       case 'emulate':
         return await emulateCommand(rest, io);
       case 'demo':
-        return await demoCommand(rest, io);
+        return await runDemo(rest, io);
       case undefined:
       case 'help':
       case '--help':

@@ -8,6 +8,7 @@ import { providerAdapter } from '../providers/registry';
 import { HttpClient } from '../transport/http';
 import { DEFAULT_RETRY } from '../transport/retry';
 import { parseOptions } from './args';
+import { demoEnv, demoSelector } from './demo';
 import { OUTPUT_FORMATS, type OutputFormat, RecordWriter } from './output';
 
 export const QUERY_HELP = `Usage: cdn-log-bridge query --provider <id> <source> --from <time> --to <time> [options]
@@ -165,18 +166,4 @@ function summaryLine(meta: QueryMeta): string {
   if (meta.truncated) parts.push('stopped at --limit');
   const notes = meta.notes.map((n) => `\nnote: ${n}`).join('');
   return `${parts.join(', ')}${notes}`;
-}
-
-/** The environment a provider's credentials would come from, filled with an emulator's demo values. */
-function demoEnv(provider: string, credentials: Record<string, string>): Record<string, string> {
-  if (provider === 'cloudflare') return { CLOUDFLARE_API_TOKEN: credentials.apiToken };
-  if (provider === 'gcore') return { GCORE_API_KEY: credentials.apiKey };
-  return {};
-}
-
-function demoSelector(source: Record<string, unknown> | undefined): Record<string, string> {
-  if (!source) return {};
-  if (typeof source.zone === 'string') return { zone: source.zone };
-  if (source.resource !== undefined) return { resource: String(source.resource) };
-  return {};
 }
