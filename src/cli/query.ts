@@ -21,6 +21,7 @@ Options:   --filter 'status>=500'  (repeatable; = != in 'not in' > >= < <= conta
            --limit N               at most N records (default 1000)
            --output ndjson|table|csv
            --field-set record|default|all|A,B   Cloudflare fields to request (default: record)
+           --sample F              Cloudflare: about this fraction (0..1] of records, at random
            --format csv|tsv        Gcore download format (default: tsv)
            --base-url <url>        provider API root (default: the real API)
            --retries N             retries of a failed request or window (default 5)
@@ -58,6 +59,7 @@ const QUERY_OPTIONS = {
   limit: { type: 'string' },
   output: { type: 'string' },
   'field-set': { type: 'string' },
+  sample: { type: 'string' },
   format: { type: 'string' },
   'base-url': { type: 'string' },
   retries: { type: 'string' },
@@ -90,6 +92,7 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
   const options: Record<string, string> = {};
   if (opts['field-set']) options.fieldSet = opts['field-set'];
   if (opts.format) options.format = opts.format;
+  if (opts.sample) options.sample = opts.sample;
   const query = parseQuery({
     provider: opts.provider,
     source: selector,
@@ -163,6 +166,7 @@ function summaryLine(meta: QueryMeta): string {
   ];
   if (meta.retries > 0) parts.push(count(meta.retries, 'retry').replace('retrys', 'retries'));
   if (meta.pushedDown.length > 0) parts.push(`${meta.pushedDown.length} filters applied by ${meta.provider}`);
+  if (meta.sampled !== null) parts.push(`sampled at ${meta.sampled}`);
   if (meta.truncated) parts.push('stopped at --limit');
   const notes = meta.notes.map((n) => `\nnote: ${n}`).join('');
   return `${parts.join(', ')}${notes}`;

@@ -1,3 +1,4 @@
+import { badInput } from '../core/errors';
 import { compileFilters, compileSearch, type Filter } from '../core/filter';
 import type { CdnQuery } from '../core/query';
 import type { CdnLogRecord } from '../core/record';
@@ -16,6 +17,8 @@ export interface QueryMeta extends ReadStats {
   recordsReturned: number;
   /** True when the limit stopped the read before the range was exhausted. */
   truncated: boolean;
+  /** The fraction the provider sampled (Cloudflare `sample`), or null: every record. */
+  sampled: number | null;
   pushedDown: Filter[];
 }
 
@@ -50,6 +53,10 @@ export const DEFAULT_MAX_DECODED_BYTES = 1024 * 1024 * 1024;
  */
 export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, query: CdnQuery, options: RunOptions): QueryRun {
   const nowMs = options.nowMs ?? Date.now;
+  const unknown = Object.keys(query.options).find((key) => !adapter.options.includes(key));
+  if (unknown !== undefined) {
+    throw badInput('options', `${adapter.name} has no option "${unknown}"; it has: ${adapter.options.join(', ') || 'none'}`);
+  }
   const source = adapter.parseSource(query.source);
   const plan = planWindows({ fromMs: query.fromMs, toMs: query.toMs }, adapter.limits, nowMs(), adapter.name);
   const stats = emptyStats();
@@ -62,6 +69,7 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
     windowsDone: 0,
     recordsReturned: 0,
     truncated: false,
+    sampled: query.options.sample === undefined ? null : Number(query.options.sample),
     pushedDown: adapter.pushedDown(query.filters),
   });
   const matches = compileFilters(query.filters);

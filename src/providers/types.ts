@@ -42,6 +42,8 @@ export interface ProviderAdapter<C = unknown, S = unknown> {
   name: string;
   limits: ProviderLimits;
   defaultBaseUrl: string;
+  /** Provider-specific query options it understands (e.g. Cloudflare `fieldSet`, `sample`); others are refused. */
+  options: readonly string[];
   /** Environment variables that hold the credentials, for help texts. */
   credentialEnv: readonly string[];
   /** Reads credentials from the environment; a BadInput naming the variables when they are missing. */

@@ -123,6 +123,15 @@ async function fieldsParam(ctx: Ctx): Promise<string | null> {
   return fields.join(',');
 }
 
+/** `sample`: a fraction in (0, 1]; Cloudflare returns about that share of records, at random. */
+function sampleParam(ctx: Ctx): string | null {
+  const raw = ctx.options.sample;
+  if (raw === undefined) return null;
+  const n = Number(raw);
+  if (!(n > 0 && n <= 1)) throw badInput('sample', `Cloudflare samples a fraction in (0, 1], not "${raw}"`);
+  return raw;
+}
+
 function windowUrl(ctx: Ctx, window: TimeRange, fields: string | null): string {
   const params = new URLSearchParams({
     start: new Date(window.fromMs).toISOString(),
@@ -130,6 +139,8 @@ function windowUrl(ctx: Ctx, window: TimeRange, fields: string | null): string {
     timestamps: 'unixnano',
   });
   if (fields !== null) params.set('fields', fields);
+  const sample = sampleParam(ctx);
+  if (sample !== null) params.set('sample', sample);
   return `${ctx.baseUrl}/zones/${ctx.source.zone}/logs/received?${params}`;
 }
 

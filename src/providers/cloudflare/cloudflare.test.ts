@@ -90,14 +90,39 @@ describe('Cloudflare adapter against the emulator', () => {
     }
   });
 
-  it('applies filters while streaming, equal to evaluating them on the ground truth', async () => {
-    const filters = ['status>=400', 'cacheStatus in (HIT,MISS)', 'path contains /', 'host=~^(www|static)', 'method!=POST'].map(parseFilter);
+  it.each([
+    ['status>=400', 'cacheStatus in (HIT,MISS)'],
+    ['status=200', 'method not in (GET,HEAD)'],
+    ['status>200', 'status<500'],
+    ['bytesSent<=5000', 'country!=US'],
+    ['path contains /static', 'host=~^(www|static)'],
+    ['userAgent!~Mozilla', 'protocol in (2,3)'],
+    ['query contains id=', 'durationMs>10'],
+  ])('applies %s and %s while streaming, equal to evaluating them on the ground truth', async (...texts) => {
+    const filters = texts.map(parseFilter);
     const from = NOW - HOUR_MS;
     const { records, meta } = await read(query({ fromMs: from, filters }));
     const expected = truth(from, NOW - 2 * MINUTE_MS).filter(compileFilters(filters));
     expect(expected.length).toBeGreaterThan(0);
     expect(comparable(records)).toEqual(comparable(expected));
     expect(meta.pushedDown).toEqual([]);
+    expect(meta.recordsDownloaded).toBe(truth(from, NOW - 2 * MINUTE_MS).length);
+  });
+
+  it('asks Cloudflare for a sample and says the result is sampled', async () => {
+    const from = NOW - HOUR_MS;
+    const { records, meta } = await read(query({ fromMs: from, options: { sample: '0.1' } }));
+    const all = truth(from, NOW - 2 * MINUTE_MS).length;
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.length).toBeLessThan(all / 3);
+    expect(meta.sampled).toBe(0.1);
+    expect(emu.requests[emu.requests.length - 1].query.sample).toBe('0.1');
+  });
+
+  it('refuses an option Cloudflare does not have', () => {
+    expect(() => runQuery(cloudflare, { token: 't' }, query({ options: { format: 'csv' } }), { http: fastClient() })).toThrow(
+      /Cloudflare has no option "format"; it has: fieldSet, sample/,
+    );
   });
 
   it('stops at the limit and says the result is truncated', async () => {

@@ -8,6 +8,7 @@ export const cloudflare: ProviderAdapter<CloudflareCredentials, CloudflareSource
   name: 'Cloudflare',
   limits: CLOUDFLARE_LIMITS,
   defaultBaseUrl: CLOUDFLARE_API,
+  options: ['fieldSet', 'sample'],
   credentialEnv: ['CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_EMAIL', 'CLOUDFLARE_API_KEY'],
   credentialsFromEnv: cloudflareCredentialsFromEnv,
   parseSource: cloudflareSource,

@@ -8,6 +8,7 @@ export const gcore: ProviderAdapter<GcoreCredentials, GcoreSource> = {
   name: 'Gcore',
   limits: GCORE_LIMITS,
   defaultBaseUrl: GCORE_API,
+  options: ['format', 'pageSize'],
   credentialEnv: ['GCORE_API_KEY'],
   credentialsFromEnv: gcoreCredentialsFromEnv,
   parseSource: gcoreSource,
