@@ -11,10 +11,10 @@ import { parseOptions } from './args';
 import { demoEnv, demoSelector } from './demo';
 import { OUTPUT_FORMATS, type OutputFormat, RecordWriter } from './output';
 
-export const QUERY_HELP = `Usage: cdn-log-bridge query --provider <id> <source> --from <time> --to <time> [options]
+export const QUERY_HELP = `Usage: cdn-log-bridge query --provider <id> <source> --from <time> [--to <time>] [options]
 
 Sources:   --zone <zone id> (cloudflare)   --resource <id> | --cname <domain> (gcore)
-Times:     ISO 8601 with a zone (2026-11-22T10:00:00Z), relative (-15m, -2h, -1d) or now
+Times:     ISO 8601 with a zone (2026-11-22T10:00:00Z), relative (-15m, -2h, -1d) or now (--to defaults to now)
 Options:   --filter 'status>=500'  (repeatable; = != in 'not in' > >= < <= contains =~ !~)
            --search <text>         free text in host, path, query, user agent, referer, client IP
            --fields a,b            record fields to print (default: all for ndjson, a summary for table/csv)
@@ -77,7 +77,6 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
   if (!opts.provider) throw badInput('provider', 'missing --provider (cloudflare, gcore)');
   const adapter = providerAdapter(opts.provider);
   if (!opts.from) throw badInput('from', 'missing --from (e.g. -1h or 2026-11-22T10:00:00Z)');
-  if (!opts.to) throw badInput('to', 'missing --to (e.g. -1m or now)');
   const output = (opts.output ?? 'ndjson') as OutputFormat;
   if (!OUTPUT_FORMATS.includes(output)) throw badInput('output', `"${opts.output}" is not an output format; use ${OUTPUT_FORMATS.join(', ')}`);
   const limit = opts.limit === undefined ? undefined : Number(opts.limit);
@@ -97,7 +96,7 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
     provider: opts.provider,
     source: selector,
     fromMs: parseTime(opts.from, now, 'from'),
-    toMs: parseTime(opts.to, now, 'to'),
+    toMs: parseTime(opts.to ?? 'now', now, 'to'),
     filters: (opts.filter ?? []).map(parseFilter),
     search: opts.search,
     fields: opts.fields?.split(',').map((f) => f.trim()),

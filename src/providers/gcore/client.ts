@@ -65,13 +65,20 @@ function gcoreError(window: TimeRange) {
   };
 }
 
+/**
+ * Offset paging is only as stable as the order: rows with equal sort keys may change places between
+ * two page requests and be read twice or never. Gcore's timestamps are whole seconds, so break ties
+ * on every other sortable column.
+ */
+const GCORE_PAGE_ORDER = 'timestamp,resource_id,client_ip,method,status,size,cache_status,datacenter';
+
 function pageUrl(ctx: Ctx, window: TimeRange, format: string, offset: number, limit: number): string {
   const params = new URLSearchParams({
     from: new Date(window.fromMs).toISOString(),
     to: new Date(window.toMs).toISOString(),
     format,
     fields: GCORE_FIELDS.join(','),
-    sort: 'timestamp',
+    sort: GCORE_PAGE_ORDER,
     limit: String(limit),
     offset: String(offset),
   });

@@ -60,7 +60,7 @@ describe('Gcore adapter against the emulator', () => {
     expect(meta).toMatchObject({ windows: 2, windowsDone: 2, requests: 3, retries: 0 });
     const sent = downloads().slice(before);
     expect(sent.map((r) => r.query.offset)).toEqual(['0', '10000', '0']);
-    expect(sent[0].query).toMatchObject({ format: 'tsv', limit: '10000', sort: 'timestamp', resource_id__eq: String(emu.resources[0].id) });
+    expect(sent[0].query).toMatchObject({ format: 'tsv', limit: '10000', sort: 'timestamp,resource_id,client_ip,method,status,size,cache_status,datacenter', resource_id__eq: String(emu.resources[0].id) });
   });
 
   it.each([
