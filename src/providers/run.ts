@@ -72,6 +72,7 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
     sampled: query.options.sample === undefined ? null : Number(query.options.sample),
     pushedDown: adapter.pushedDown(query.filters),
   });
+  const everyFilterPushed = meta.pushedDown.length === query.filters.length && !query.search?.trim();
   const matches = compileFilters(query.filters);
   const searched = compileSearch(query.search);
 
@@ -84,6 +85,7 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
     options: query.options,
     stats,
     nowMs,
+    stillWanted: () => (everyFilterPushed ? query.limit - meta.recordsReturned : undefined),
     maxDecodedBytes: options.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES,
     signal: options.signal,
   };

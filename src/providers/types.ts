@@ -30,6 +30,11 @@ export interface ReadContext<C, S> {
   options: Readonly<Record<string, string>>;
   stats: ReadStats;
   nowMs: () => number;
+  /**
+   * How many more records the query needs, when every record the provider returns will be kept
+   * (all filters pushed down, no search); undefined otherwise. Lets a paged API ask for less.
+   */
+  stillWanted: () => number | undefined;
   /** Largest inflated size of one decoded body or zip member. */
   maxDecodedBytes: number;
   signal?: AbortSignal;

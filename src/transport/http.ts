@@ -63,14 +63,19 @@ export function classifyNetworkError(err: unknown, what: string): unknown {
 }
 
 /** Wraps a body so that a failure while reading it is classified like a failure while connecting. */
-async function* guardedBody(body: Dispatcher.ResponseData['body'], what: string, onBytes?: (bytes: number) => void): AsyncIterable<Uint8Array> {
+async function* guardedBody(
+  body: Dispatcher.ResponseData['body'],
+  what: string,
+  signal: AbortSignal | undefined,
+  onBytes?: (bytes: number) => void,
+): AsyncIterable<Uint8Array> {
   try {
     for await (const chunk of body) {
       onBytes?.((chunk as Uint8Array).length);
       yield chunk as Uint8Array;
     }
   } catch (err) {
-    throw classifyNetworkError(err, what);
+    throw signal?.aborted ? err : classifyNetworkError(err, what);
   }
 }
 
@@ -117,17 +122,18 @@ export class HttpClient {
         dispatcher: this.dispatcher,
       });
     } catch (err) {
-      throw classifyNetworkError(err, what);
+      // The caller's own abort (a deadline, a closed panel) is theirs to handle, not a retry.
+      throw req.signal?.aborted ? err : classifyNetworkError(err, what);
     }
     const raw = res.body;
     return {
       status: res.statusCode,
       headers: res.headers,
-      body: guardedBody(raw, what, req.onBytes),
+      body: guardedBody(raw, what, req.signal, req.onBytes),
       async text(maxBytes = 64 * 1024) {
         const chunks: Buffer[] = [];
         let size = 0;
-        for await (const chunk of guardedBody(raw, what)) {
+        for await (const chunk of guardedBody(raw, what, req.signal, req.onBytes)) {
           if (size < maxBytes) chunks.push(Buffer.from(chunk));
           size += chunk.length;
         }

@@ -27,6 +27,9 @@ export function parseRetryAfter(header: string | string[] | undefined, nowMs = D
   const value = Array.isArray(header) ? header[0] : header;
   if (!value) return undefined;
   if (/^\d+(\.\d+)?$/.test(value.trim())) return Math.round(Number(value) * 1000);
+  // Only an HTTP-date (RFC 9110 §5.6.7: "Sun, 06 Nov 1994 08:49:37 GMT" and its two obsolete forms):
+  // V8's Date.parse reads almost any text with a number in it as some date.
+  if (!/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? .+ (GMT|\d{4})$/i.test(value.trim())) return undefined;
   const at = Date.parse(value);
   return Number.isFinite(at) ? Math.max(0, at - nowMs) : undefined;
 }

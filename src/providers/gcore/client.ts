@@ -130,20 +130,22 @@ export async function* readGcoreWindow(ctx: Ctx, window: TimeRange): AsyncIterab
   const limit = ctx.options.pageSize === undefined ? max : Number(ctx.options.pageSize);
   if (!Number.isInteger(limit) || limit < 1 || limit > max) throw badInput('pageSize', `Gcore pages hold 1 to ${max} rows, not "${ctx.options.pageSize}"`);
   for (let offset = 0; ; ) {
+    // When Gcore applies every filter, a page need not hold more rows than the query still wants.
+    const pageLimit = Math.max(1, Math.min(limit, ctx.stillWanted() ?? limit));
     let rows = 0;
     yield* readResumable(
       ctx.http.retry,
       ctx.stats,
       async function* () {
         rows = 0;
-        for await (const batch of readPage(ctx, window, format, offset, limit)) {
+        for await (const batch of readPage(ctx, window, format, offset, pageLimit)) {
           rows += batch.length;
           yield batch;
         }
       },
       ctx.signal,
     );
-    if (rows < limit) return;
+    if (rows < pageLimit) return;
     offset += rows;
   }
 }

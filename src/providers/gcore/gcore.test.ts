@@ -76,6 +76,14 @@ describe('Gcore adapter against the emulator', () => {
     expect(meta.retries).toBe(fault.count);
   });
 
+  it('asks for no more rows than a limit needs when Gcore applies every filter', async () => {
+    const before = downloads().length;
+    const { records, meta } = await read(query({ limit: 25, filters: [parseFilter('status>=400')] }));
+    expect(records).toHaveLength(25);
+    expect(meta.truncated).toBe(true);
+    expect(downloads().slice(before).map((r) => r.query.limit)).toEqual(['25']);
+  });
+
   it('reads CSV members with quoted user agents the same as TSV', async () => {
     const { records } = await read(query({ options: { format: 'csv' } }));
     expect(records.some((r) => r.userAgent?.includes(','))).toBe(true);
