@@ -12,7 +12,7 @@ const config: Config = {
     {
       displayName: 'node',
       testEnvironment: 'node',
-      roots: ['<rootDir>/src', '<rootDir>/bench'],
+      roots: ['<rootDir>/src'],
       testMatch: ['**/*.test.ts'],
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/src/plugin/'],
       transform,

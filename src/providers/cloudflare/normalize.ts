@@ -10,30 +10,10 @@ import {
   severityFromStatus,
   splitUri,
 } from '../../core/record';
+import { CLOUDFLARE_RECORD_FIELDS } from './limits';
 
 /** Fields with a home in the record; every other field goes to `attributes` under its own name. */
-const MAPPED = new Set([
-  'CacheCacheStatus',
-  'ClientCountry',
-  'ClientIP',
-  'ClientRequestHost',
-  'ClientRequestMethod',
-  'ClientRequestPath',
-  'ClientRequestProtocol',
-  'ClientRequestReferer',
-  'ClientRequestScheme',
-  'ClientRequestURI',
-  'ClientRequestUserAgent',
-  'ClientSrcPort',
-  'EdgeColoCode',
-  'EdgeEndTimestamp',
-  'EdgeResponseBodyBytes',
-  'EdgeResponseBytes',
-  'EdgeResponseContentType',
-  'EdgeResponseStatus',
-  'EdgeStartTimestamp',
-  'RayID',
-]);
+const MAPPED: ReadonlySet<string> = new Set(CLOUDFLARE_RECORD_FIELDS);
 
 /**
  * A Cloudflare timestamp in ms, whatever `timestamps=` said: RFC 3339 strings, or integers in
