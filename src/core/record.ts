@@ -33,6 +33,7 @@ const CACHE_STATUS_SET: ReadonlySet<string> = new Set(CACHE_STATUSES);
 /** Maps a provider's cache status (`hit`, `HIT`, `Dynamic`, `stream_hit`, `-`, empty) to the enum. */
 export function normaliseCacheStatus(raw: string | null | undefined): CacheStatus {
   if (raw === null || raw === undefined) return 'UNKNOWN';
+  if (CACHE_STATUS_SET.has(raw)) return raw as CacheStatus; // already canonical (Gcore, EdgeOne)
   const upper = raw.trim().toUpperCase().replace(/[\s-]+/g, '_');
   return CACHE_STATUS_SET.has(upper) ? (upper as CacheStatus) : 'UNKNOWN';
 }

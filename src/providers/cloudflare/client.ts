@@ -3,12 +3,11 @@ import { stableId } from '../record-id';
 import type { CdnLogRecord } from '../../core/record';
 import { formatTime, MINUTE_MS } from '../../core/time';
 import { oldestServedMs, newestServedMs, type TimeRange } from '../../core/windows';
-import { maybeGunzip, parseNdjson } from '../../transport/decode';
 import { HttpClient, type HttpRequest } from '../../transport/http';
 import { readResumable } from '../resumable';
 import type { ReadContext } from '../types';
 import { CLOUDFLARE_LIMITS, CLOUDFLARE_RATE_LIMITS, CLOUDFLARE_RECORD_FIELDS } from './limits';
-import { normalizeCloudflare } from './normalize';
+import { decodeCloudflareBody } from './parse';
 
 export type CloudflareCredentials = { token: string } | { email: string; apiKey: string };
 
@@ -157,10 +156,12 @@ async function* readAttempt(ctx: Ctx, window: TimeRange, fields: string | null):
   });
   if (res.status !== 200) throw await HttpClient.statusError(res, cloudflareError(ctx.source.zone, window));
   const encoding = res.headers['content-encoding'];
-  const body = maybeGunzip(res.body, Array.isArray(encoding) ? encoding[0] : encoding, { maxBytes: ctx.maxDecodedBytes, label });
-  for await (const objects of parseNdjson(body, { label })) {
-    yield (objects as Record<string, unknown>[]).map((o) => normalizeCloudflare(o, ctx.source.zone));
-  }
+  yield* decodeCloudflareBody(res.body, {
+    contentEncoding: Array.isArray(encoding) ? encoding[0] : encoding,
+    zone: ctx.source.zone,
+    maxBytes: ctx.maxDecodedBytes,
+    label,
+  });
 }
 
 /**

@@ -3,12 +3,11 @@ import type { Filter } from '../../core/filter';
 import type { CdnLogRecord } from '../../core/record';
 import { formatTime } from '../../core/time';
 import type { TimeRange } from '../../core/windows';
-import { parseCsv, parseTsv, unzipMembers } from '../../transport/decode';
 import { HttpClient } from '../../transport/http';
 import { readResumable } from '../resumable';
 import type { ReadContext } from '../types';
 import { GCORE_DOWNLOAD_PATH, GCORE_FIELDS, GCORE_LIMITS } from './limits';
-import { gcoreColumns, normalizeGcore } from './normalize';
+import { decodeGcoreZip } from './parse';
 import { gcorePushDown } from './pushdown';
 
 export interface GcoreCredentials {
@@ -100,22 +99,7 @@ async function* readPage(ctx: Ctx, window: TimeRange, format: string, offset: nu
     onBytes: (n) => (ctx.stats.bytes += n),
   });
   if (res.status !== 200) throw await HttpClient.statusError(res, gcoreError(window));
-  const source = gcoreSourceName(ctx.source);
-  for await (const member of unzipMembers(res.body, { maxMemberBytes: ctx.maxDecodedBytes, label })) {
-    const rows = member.name.endsWith('.csv') || (format === 'csv' && !member.name.endsWith('.tsv')) ? parseCsv(member.data, { label }) : parseTsv(member.data, { label });
-    let cols: ReturnType<typeof gcoreColumns> | null = null;
-    for await (const batch of rows) {
-      let start = 0;
-      if (cols === null) {
-        if (batch.length === 0) continue;
-        cols = gcoreColumns(batch[0]);
-        start = 1;
-      }
-      const records: CdnLogRecord[] = new Array(batch.length - start);
-      for (let i = start; i < batch.length; i++) records[i - start] = normalizeGcore(batch[i], cols, source);
-      if (records.length > 0) yield records;
-    }
-  }
+  yield* decodeGcoreZip(res.body, { format, source: gcoreSourceName(ctx.source), maxMemberBytes: ctx.maxDecodedBytes, label });
 }
 
 /**

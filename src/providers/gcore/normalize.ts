@@ -6,10 +6,8 @@ import { type CdnLogRecord, emptyRecord, intOrNull, normaliseCacheStatus, presen
  * epoch seconds, epoch milliseconds (told apart by magnitude) and ISO 8601.
  */
 export function gcoreTimeMs(raw: string): number | null {
-  if (/^\d+(\.\d+)?$/.test(raw)) {
-    const n = Number(raw);
-    return n >= 1e11 ? n : n * 1000;
-  }
+  const n = Number(raw); // NaN for ISO 8601
+  if (Number.isFinite(n)) return n >= 1e11 ? n : n * 1000;
   const ms = Date.parse(raw);
   return Number.isFinite(ms) ? ms : null;
 }
@@ -60,8 +58,11 @@ function cell(row: readonly string[], index: number): string | null {
   return index < 0 ? null : presentOrNull(row[index]);
 }
 
-/** One CSV/TSV row to a record (provider-spec §8, Gcore column). `source` is the queried resource. */
-export function normalizeGcore(row: readonly string[], cols: GcoreColumns, source: string): CdnLogRecord {
+/**
+ * One CSV/TSV row to a record (provider-spec §8, Gcore column). `source` is the queried resource;
+ * `line` is the row as tab-joined text (the TSV line itself), the record's identity.
+ */
+export function normalizeGcore(row: readonly string[], cols: GcoreColumns, source: string, line: string): CdnLogRecord {
   const rawTime = cell(row, cols.timestamp);
   const record = emptyRecord('gcore', cell(row, cols.resource_id) ?? source, rawTime === null ? 0 : (gcoreTimeMs(rawTime) ?? 0));
   const uri = splitUri(cell(row, cols.path));
@@ -87,6 +88,6 @@ export function normalizeGcore(row: readonly string[], cols: GcoreColumns, sourc
     if (v !== null) record.attributes[name] = v;
   }
   // No request id in Gcore logs: the row itself, with its resource, is the identity.
-  record.id = stableId(`${record.source}\n${row.join('\t')}`);
+  record.id = stableId(cols.resource_id >= 0 ? line : `${record.source}\n${line}`);
   return record;
 }

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import * as Papa from 'papaparse';
-import { parseCsv, parseTsv } from './csv';
+import { parseCsv } from './csv';
 import { cutAt, cutsFor, flatten, rejection, sourceOf } from './testkit';
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
@@ -85,37 +85,5 @@ describe('parseCsv', () => {
     const batches: string[][][] = [];
     for await (const batch of parseCsv(sourceOf([utf8('h1,h2\n1,2\n3,'), utf8('4\n')]))) batches.push(batch);
     expect(batches).toEqual([[['h1', 'h2'], ['1', '2']], [['3', '4']]]);
-  });
-});
-
-describe('parseTsv', () => {
-  const tsvField = fc.string({ unit: fc.constantFrom('a', '1', ' ', ',', '"', '-', 'é', '😀'), maxLength: 8 });
-
-  it('gives the rows of the whole text for any chunking, with \\n or \\r\\n', async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc
-          .record({
-            rows: fc.array(fc.array(tsvField, { minLength: 2, maxLength: 4 }), { maxLength: 12 }),
-            newline: fc.constantFrom('\n', '\r\n'),
-          })
-          .chain(({ rows, newline }) => {
-            const bytes = utf8(rows.map((row) => row.join('\t')).join(newline));
-            return fc.tuple(fc.constant(rows), fc.constant(bytes), cutsFor(bytes.length));
-          }),
-        async ([rows, bytes, cuts]) => {
-          expect(await flatten(parseTsv(sourceOf(cutAt(bytes, cuts))))).toEqual(rows);
-        },
-      ),
-      { numRuns: 200 },
-    );
-  });
-
-  it('keeps quotes as data and empty fields as empty strings', async () => {
-    const text = 'timestamp\tpath\treferer\n1623628800\t/"q"\t\n';
-    expect(await flatten(parseTsv(sourceOf([utf8(text)])))).toEqual([
-      ['timestamp', 'path', 'referer'],
-      ['1623628800', '/"q"', ''],
-    ]);
   });
 });

@@ -1,6 +1,5 @@
 import * as Papa from 'papaparse';
 import { CdnLogError } from '../../core/errors';
-import { splitLines } from './lines';
 import { utf8Text } from './text';
 
 export interface CsvOptions {
@@ -54,26 +53,6 @@ export async function* parseCsv(
   }
   const rows = withoutEmptyRows(result.data);
   if (rows.length > 0) yield rows;
-}
-
-export interface TsvOptions {
-  /** Accepted for symmetry with parseCsv; IANA TSV has no malformed states to report. */
-  label?: string;
-}
-
-/**
- * Parses tab-separated values (IANA text/tab-separated-values: no quoting, fields contain neither
- * tab nor line break) into batches of rows; the header row is the first row. Empty lines are dropped.
- */
-export async function* parseTsv(
-  source: AsyncIterable<Uint8Array | string>,
-  _options: TsvOptions = {},
-): AsyncGenerator<Row[]> {
-  for await (const lines of splitLines(source)) {
-    const rows = new Array<Row>(lines.length);
-    for (let i = 0; i < lines.length; i++) rows[i] = lines[i].split('\t');
-    yield rows;
-  }
 }
 
 interface PapaResult {

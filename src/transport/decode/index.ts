@@ -1,10 +1,10 @@
 /**
  * Streaming decoders: wire bytes of a provider download to batches of lines, JSON values or rows.
  * Compose them per provider, e.g. Cloudflare: parseNdjson(maybeGunzip(body, encoding));
- * Gcore: for each member of unzipMembers(body) → parseCsv(member.data) or parseTsv(member.data).
+ * Gcore: for each member of unzipMembers(body) → parseCsv(member.data), or splitLines for TSV.
  */
 export { gunzip, maybeGunzip, type GunzipOptions } from './gzip';
 export { unzipMembers, type ZipMember, type UnzipOptions } from './zip';
 export { splitLines } from './lines';
 export { parseNdjson, type NdjsonOptions } from './ndjson';
-export { parseCsv, parseTsv, type CsvOptions, type TsvOptions } from './csv';
+export { parseCsv, type CsvOptions } from './csv';
