@@ -18,6 +18,11 @@ export interface ProviderLimits {
   alignMs?: number;
   /** Largest page a paged API returns, if it pages within a window. */
   maxPageSize?: number;
+  /**
+   * Largest decoded body (or zip member) a response can legitimately have: beyond it the body is a
+   * bomb or a bug, and decoding stops with TooLarge. Streaming keeps memory flat below it.
+   */
+  maxBodyBytes?: number;
 }
 
 export interface TimeRange {

@@ -45,6 +45,7 @@ export interface QueryRun {
   meta: QueryMeta;
 }
 
+/** For a provider whose limits name no body bound. */
 export const DEFAULT_MAX_DECODED_BYTES = 1024 * 1024 * 1024;
 
 /**
@@ -86,7 +87,7 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
     stats,
     nowMs,
     stillWanted: () => (everyFilterPushed ? query.limit - meta.recordsReturned : undefined),
-    maxDecodedBytes: options.maxDecodedBytes ?? DEFAULT_MAX_DECODED_BYTES,
+    maxDecodedBytes: options.maxDecodedBytes ?? adapter.limits.maxBodyBytes ?? DEFAULT_MAX_DECODED_BYTES,
     signal: options.signal,
   };
 

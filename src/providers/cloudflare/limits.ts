@@ -10,6 +10,8 @@ export const CLOUDFLARE_LIMITS: ProviderLimits = {
   retentionMarginMs: MINUTE_MS,
   // "minimum delay in serving logs is 1m0s", plus 5 s for clock skew and time in flight.
   settleDelayMs: MINUTE_MS + 5 * SECOND_MS,
+  // Responses stop at 10 GiB (§3.3, about 15M records); leave room for the count being compressed bytes.
+  maxBodyBytes: 32 * 1024 ** 3,
 };
 
 /** 15 requests/min per zone and 180/min per user; more is a 429 (§3.3). */

@@ -5,6 +5,6 @@
  */
 export { gunzip, maybeGunzip, type GunzipOptions } from './gzip';
 export { unzipMembers, type ZipMember, type UnzipOptions } from './zip';
-export { splitLines } from './lines';
+export { splitLines, type LineOptions } from './lines';
 export { parseNdjson, type NdjsonOptions } from './ndjson';
 export { parseCsv, type CsvOptions } from './csv';

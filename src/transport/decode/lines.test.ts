@@ -84,4 +84,13 @@ describe('splitLines', () => {
     expect(await flatten(splitLines(sourceOf<Uint8Array>([])))).toEqual([]);
     expect(await flatten(splitLines(sourceOf([utf8('\r\n\n\r\n')])))).toEqual([]);
   });
+
+  it('refuses a line that runs past the bound, whether chunks end it or not', async () => {
+    const long = 'x'.repeat(100);
+    await expect(flatten(splitLines(sourceOf([utf8(long.slice(0, 60)), utf8(long.slice(60))]), { maxLineChars: 80, label: 'zone z' }))).rejects.toThrow(
+      'zone z: a line runs past 80 characters with no line break; the body is not line-delimited',
+    );
+    await expect(flatten(splitLines(sourceOf([utf8(`ok\n${long}`)]), { maxLineChars: 80 }))).rejects.toMatchObject({ kind: 'TooLarge' });
+    expect(await flatten(splitLines(sourceOf([utf8(`${long.slice(0, 80)}\nok`)]), { maxLineChars: 80 }))).toEqual([long.slice(0, 80), 'ok']);
+  });
 });

@@ -21,7 +21,7 @@ export async function* parseNdjson(
 ): AsyncGenerator<unknown[]> {
   const label = options.label ?? 'download';
   let lineNumber = 0;
-  for await (const lines of splitLines(source)) {
+  for await (const lines of splitLines(source, { label })) {
     const values: unknown[] = [];
     for (const line of lines) {
       lineNumber++;
