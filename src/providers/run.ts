@@ -71,7 +71,7 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
     recordsReturned: 0,
     truncated: false,
     sampled: query.options.sample === undefined ? null : Number(query.options.sample),
-    pushedDown: adapter.pushedDown(query.filters),
+    pushedDown: adapter.pushedDown(query.filters, source),
   });
   const everyFilterPushed = meta.pushedDown.length === query.filters.length && !query.search?.trim();
   const matches = compileFilters(query.filters);
@@ -91,6 +91,8 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
     signal: options.signal,
   };
 
+  const progress = (): QueryProgress => ({ windowsDone: meta.windowsDone, windows: meta.windows, records: meta.recordsReturned, bytes: stats.bytes });
+
   async function* records(): AsyncIterable<CdnLogRecord[]> {
     for (const window of plan.windows) {
       for await (const batch of adapter.readWindow(ctx, window)) {
@@ -107,10 +109,10 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
         }
         meta.recordsReturned += kept.length;
         if (kept.length > 0) yield kept;
-        options.onProgress?.({ windowsDone: meta.windowsDone, windows: meta.windows, records: meta.recordsReturned, bytes: stats.bytes });
+        options.onProgress?.(progress());
       }
       meta.windowsDone++;
-      options.onProgress?.({ windowsDone: meta.windowsDone, windows: meta.windows, records: meta.recordsReturned, bytes: stats.bytes });
+      options.onProgress?.(progress());
     }
   }
 

@@ -57,8 +57,8 @@ export interface ProviderAdapter<C = unknown, S = unknown> {
   parseSource(selector: Readonly<Record<string, string | string[]>>): S;
   /** The `source` value records carry. */
   sourceName(source: S): string;
-  /** The filters the provider applies server-side (all filters are also applied locally). */
-  pushedDown(filters: readonly Filter[]): Filter[];
+  /** The filters the provider applies server-side for this source (all are also applied locally). */
+  pushedDown(filters: readonly Filter[], source: S): Filter[];
   /** Reads one planned window; retries and resumes internally, so each record comes once. */
   readWindow(ctx: ReadContext<C, S>, window: TimeRange): AsyncIterable<CdnLogRecord[]>;
 }

@@ -2,11 +2,11 @@ import { badInput, type ErrorKind, isCdnLogError } from '../../core/errors';
 import { stableId } from '../record-id';
 import type { CdnLogRecord } from '../../core/record';
 import { formatTime, MINUTE_MS } from '../../core/time';
-import { oldestServedMs, newestServedMs, type TimeRange } from '../../core/windows';
+import type { TimeRange } from '../../core/windows';
 import { HttpClient, type HttpRequest } from '../../transport/http';
 import { readResumable } from '../resumable';
 import type { ReadContext } from '../types';
-import { CLOUDFLARE_LIMITS, CLOUDFLARE_RATE_LIMITS, CLOUDFLARE_RECORD_FIELDS } from './limits';
+import { CLOUDFLARE_RATE_LIMITS, CLOUDFLARE_RECORD_FIELDS } from './limits';
 import { decodeCloudflareBody } from './parse';
 
 export type CloudflareCredentials = { token: string } | { email: string; apiKey: string };
@@ -167,36 +167,32 @@ async function* readAttempt(ctx: Ctx, window: TimeRange, fields: string | null):
 /**
  * One window of `logs/received`. Windows are deterministic once older than the settle delay
  * (seed 001), so a failed read is simply read again. The provider's own verdicts adjust the
- * window instead of failing the query: too long → split in two; too early or too recent (clocks
- * differ) → clamp to what it serves now, noted in the meta.
+ * window instead of failing the query, each adjustment noted in the meta: too long → split in two;
+ * too early or too recent (its clock and ours differ) → move that edge inwards by 1, 2, 4... min
+ * until Cloudflare serves it, or skip the window once nothing is left.
  */
-export async function* readCloudflareWindow(ctx: Ctx, window: TimeRange): AsyncIterable<CdnLogRecord[]> {
+export async function* readCloudflareWindow(ctx: Ctx, window: TimeRange, adjustments = 0): AsyncIterable<CdnLogRecord[]> {
   const fields = await fieldsParam(ctx);
   try {
     yield* readResumable(ctx.http.retry, ctx.stats, () => readAttempt(ctx, window, fields), ctx.signal);
   } catch (err) {
     if (!isCdnLogError(err)) throw err;
-    const now = ctx.nowMs();
+    const span = `${formatTime(window.fromMs)}..${formatTime(window.toMs)}`;
     if (err.kind === 'WindowTooLong' && window.toMs - window.fromMs > MINUTE_MS) {
       const mid = window.fromMs + Math.floor((window.toMs - window.fromMs) / 2);
-      ctx.stats.notes.push(`split ${formatTime(window.fromMs)}..${formatTime(window.toMs)} in two: ${err.message}`);
+      ctx.stats.notes.push(`split ${span} in two: ${err.message}`);
       yield* readCloudflareWindow(ctx, { fromMs: window.fromMs, toMs: mid });
       yield* readCloudflareWindow(ctx, { fromMs: mid, toMs: window.toMs });
       return;
     }
-    const clamped =
-      err.kind === 'WindowTooOld'
-        ? { fromMs: Math.max(window.fromMs, oldestServedMs(CLOUDFLARE_LIMITS, now) + MINUTE_MS), toMs: window.toMs }
-        : err.kind === 'WindowTooRecent'
-          ? { fromMs: window.fromMs, toMs: Math.min(window.toMs, newestServedMs(CLOUDFLARE_LIMITS, now) - MINUTE_MS) }
-          : null;
-    if (clamped === null) throw err;
-    if (clamped.toMs <= clamped.fromMs || (clamped.fromMs === window.fromMs && clamped.toMs === window.toMs)) {
-      ctx.stats.notes.push(`skipped ${formatTime(window.fromMs)}..${formatTime(window.toMs)}: ${err.message}`);
+    if (err.kind !== 'WindowTooOld' && err.kind !== 'WindowTooRecent') throw err;
+    const stepMs = MINUTE_MS * 2 ** adjustments;
+    const next = err.kind === 'WindowTooOld' ? { fromMs: window.fromMs + stepMs, toMs: window.toMs } : { fromMs: window.fromMs, toMs: window.toMs - stepMs };
+    if (next.toMs <= next.fromMs) {
+      ctx.stats.notes.push(`skipped ${span}: ${err.message}`);
       return;
     }
-    ctx.stats.notes.push(`clamped ${formatTime(window.fromMs)}..${formatTime(window.toMs)} to ${formatTime(clamped.fromMs)}..${formatTime(clamped.toMs)}: ${err.message}`);
-    yield* readCloudflareWindow(ctx, clamped);
+    ctx.stats.notes.push(`narrowed ${span} to ${formatTime(next.fromMs)}..${formatTime(next.toMs)}: ${err.message}`);
+    yield* readCloudflareWindow(ctx, next, adjustments + 1);
   }
 }
-

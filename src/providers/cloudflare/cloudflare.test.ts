@@ -1,7 +1,7 @@
 import { isCdnLogError } from '../../core/errors';
 import { compileFilters, parseFilter } from '../../core/filter';
 import { parseQuery } from '../../core/query';
-import { HOUR_MS, MINUTE_MS } from '../../core/time';
+import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time';
 import { type CloudflareEmulator, startCloudflareEmulator } from '../../emulators';
 import { cloudflareWireRecord } from '../../emulators/cloudflare';
 import { runQuery } from '../run';
@@ -146,6 +146,36 @@ describe('Cloudflare adapter against the emulator', () => {
     const err = await read().catch((e) => e);
     expect(isCdnLogError(err, 'ProviderError')).toBe(true);
     expect(err.message).toMatch(/retention off .*logs\/control\/retention\/flag/);
+  });
+
+  describe('when Cloudflare\'s clock differs from ours', () => {
+    it('narrows a window Cloudflare calls too recent, reads the rest, and notes it', async () => {
+      const behind = await startCloudflareEmulator({ now: () => NOW - 3 * MINUTE_MS, rpm: 40, seed: 7, perZoneRpmLimit: 10_000 });
+      const http = fastClient();
+      const from = NOW - 30 * MINUTE_MS;
+      const q = query({ fromMs: from, toMs: NOW - 65_000 });
+      const run = runQuery(cloudflare, { token: behind.credentials.apiToken }, q, { http, baseUrl: behind.baseUrl, nowMs: now });
+      const records = await collect(run.records);
+      await http.close();
+      await behind.close();
+      // 1 min, then 2 more: the end moves to now − 65 s − 3 min, inside Cloudflare's now − 1 min.
+      expect(comparable(records)).toEqual(comparable(truth(from, NOW - 65_000 - 3 * MINUTE_MS)));
+      expect(run.meta.notes).toEqual([expect.stringMatching(/^narrowed .*too recent/), expect.stringMatching(/^narrowed .*too recent/)]);
+    });
+
+    it('narrows a window Cloudflare calls too early at the retention edge', async () => {
+      const ahead = await startCloudflareEmulator({ now: () => NOW + 3 * MINUTE_MS, rpm: 40, seed: 7, perZoneRpmLimit: 10_000 });
+      const http = fastClient();
+      const q = query({ fromMs: NOW - 8 * DAY_MS, toMs: NOW - 7 * DAY_MS + 30 * MINUTE_MS });
+      const run = runQuery(cloudflare, { token: ahead.credentials.apiToken }, q, { http, baseUrl: ahead.baseUrl, nowMs: now });
+      const records = await collect(run.records);
+      await http.close();
+      await ahead.close();
+      const from = NOW - 7 * DAY_MS + MINUTE_MS; // our planner's clamp
+      expect(run.meta.clamps).toEqual([expect.objectContaining({ side: 'from', effectiveMs: from })]);
+      expect(comparable(records)).toEqual(comparable(truth(from + 3 * MINUTE_MS, NOW - 7 * DAY_MS + 30 * MINUTE_MS)));
+      expect(run.meta.notes).toHaveLength(2);
+    });
   });
 
   it('gives up on a provider that keeps failing, with the Transient kind', async () => {

@@ -42,9 +42,8 @@ function sourceParam(source: GcoreSource): [string, string] {
   return 'resource' in source ? ['resource_id__eq', source.resource] : ['cname__eq', source.cname];
 }
 
-export function gcorePushedDown(filters: readonly Filter[], source?: GcoreSource): Filter[] {
-  const used = source ? new Set([sourceParam(source)[0]]) : undefined;
-  return gcorePushDown(filters, used).pushed;
+export function gcorePushedDown(filters: readonly Filter[], source: GcoreSource): Filter[] {
+  return gcorePushDown(filters, new Set([sourceParam(source)[0]])).pushed;
 }
 
 function gcoreError(window: TimeRange) {

@@ -13,6 +13,6 @@ export const gcore: ProviderAdapter<GcoreCredentials, GcoreSource> = {
   credentialsFromEnv: gcoreCredentialsFromEnv,
   parseSource: gcoreSource,
   sourceName: gcoreSourceName,
-  pushedDown: (filters) => gcorePushedDown(filters),
+  pushedDown: gcorePushedDown,
   readWindow: readGcoreWindow,
 };
