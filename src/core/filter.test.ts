@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { emptyRecord, type CdnLogRecord } from './record';
 import { compileFilters, compileSearch, parseFilter } from './filter';
 import { parseQuery } from './query';
@@ -75,5 +76,35 @@ describe('parseQuery', () => {
     [{ ...base, toMs: 0 }, /"from" must be before "to"/],
   ])('refuses %p', (input, message) => {
     expect(() => parseQuery(input)).toThrow(message);
+  });
+});
+
+describe('filter algebra (property)', () => {
+  const word = fc.constantFrom('GET', 'POST', 'cdn.a.test', '/img/a.png', 'HIT', '', 'a,b');
+  const recordArb = fc.record({
+    status: fc.option(fc.constantFrom(200, 204, 301, 404, 500, 503), { nil: null }),
+    method: fc.option(fc.constantFrom('GET', 'POST', 'HEAD'), { nil: null }),
+    host: fc.option(word, { nil: null }),
+    bytesSent: fc.option(fc.integer({ min: 0, max: 10_000 }), { nil: null }),
+  });
+  const keep = (filter: Parameters<typeof compileFilters>[0][number], r: CdnLogRecord) => compileFilters([filter])(r);
+
+  it('!=, not in and !~ are the complements of =, in and =~; >= is > or =; contains is an escaped regex', () => {
+    fc.assert(
+      fc.property(recordArb, fc.constantFrom(200, 404, 500, 1000), fc.array(fc.constantFrom('GET', 'POST', 'PUT'), { minLength: 1 }), word, (fields, n, list, text) => {
+        const r = rec(fields);
+        expect(keep({ field: 'status', op: '!=', value: n }, r)).toBe(!keep({ field: 'status', op: '=', value: n }, r));
+        expect(keep({ field: 'method', op: 'not in', value: list }, r)).toBe(!keep({ field: 'method', op: 'in', value: list }, r));
+        expect(keep({ field: 'host', op: '!~', value: text }, r)).toBe(!keep({ field: 'host', op: '=~', value: text }, r));
+        expect(keep({ field: 'bytesSent', op: '>=', value: n }, r)).toBe(
+          keep({ field: 'bytesSent', op: '>', value: n }, r) || keep({ field: 'bytesSent', op: '=', value: n }, r),
+        );
+        expect(keep({ field: 'status', op: '<', value: n }, r)).toBe(r.status !== null && !keep({ field: 'status', op: '>=', value: n }, r));
+        const escaped = text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        expect(keep({ field: 'host', op: 'contains', value: text }, r)).toBe(keep({ field: 'host', op: '=~', value: escaped }, r));
+        expect(keep({ field: 'method', op: 'in', value: list }, r)).toBe(list.some((m) => keep({ field: 'method', op: '=', value: m }, r)));
+      }),
+      { numRuns: 500 },
+    );
   });
 });

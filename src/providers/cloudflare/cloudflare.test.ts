@@ -5,6 +5,8 @@ import { DAY_MS, HOUR_MS, MINUTE_MS } from '../../core/time';
 import { type CloudflareEmulator, startCloudflareEmulator } from '../../emulators';
 import { cloudflareWireRecord } from '../../emulators/cloudflare';
 import { runQuery } from '../run';
+import { emptyStats } from '../types';
+import { readCloudflareWindow } from './client';
 import { collect, comparable, expectedCloudflare, fastClient } from '../testing/expected';
 import { cloudflare } from '.';
 
@@ -146,6 +148,29 @@ describe('Cloudflare adapter against the emulator', () => {
     const err = await read().catch((e) => e);
     expect(isCdnLogError(err, 'ProviderError')).toBe(true);
     expect(err.message).toMatch(/retention off .*logs\/control\/retention\/flag/);
+  });
+
+  it('splits a window Cloudflare calls too long and reads both halves', async () => {
+    const http = fastClient();
+    const stats = emptyStats();
+    const from = NOW - 3 * HOUR_MS;
+    const ctx = {
+      http,
+      baseUrl: emu.baseUrl,
+      credentials: { token: emu.credentials.apiToken },
+      source: { zone: emu.zones[0].id },
+      filters: [],
+      options: {},
+      stats,
+      nowMs: now,
+      stillWanted: () => undefined,
+      maxDecodedBytes: 1 << 30,
+    };
+    const records = await collect(readCloudflareWindow(ctx, { fromMs: from, toMs: from + 2 * HOUR_MS }));
+    await http.close();
+    expect(comparable(records)).toEqual(comparable(truth(from, from + 2 * HOUR_MS)));
+    expect(stats.notes).toEqual([expect.stringMatching(/^split .* in two: .*windows are at most 1 h/)]);
+    expect(stats.requests).toBe(3);
   });
 
   describe('when Cloudflare\'s clock differs from ours', () => {
