@@ -445,24 +445,24 @@ describe('HttpClient.sendWithRetry', () => {
     ]);
   });
 
-  it('takes one token per attempt from every bucket in rateLimits, from the injected RateLimiter', async () => {
+  it('counts every attempt against every limit in rateLimits, in the injected RateLimiter', async () => {
     handler = (_req, res, hit) => {
       res.writeHead(hit <= 2 ? 503 : 200);
       res.end();
     };
     const frozen = 5_000_000;
     const limiter = new RateLimiter(() => frozen);
-    const zone: [string, RateLimit] = ['cloudflare:zone:z1', { perMinute: 60, burst: 3 }];
-    const user: [string, RateLimit] = ['cloudflare:user:u1', { perMinute: 600, burst: 4 }];
+    const zone: [string, RateLimit] = ['cloudflare:zone:z1', { perMinute: 3 }];
+    const user: [string, RateLimit] = ['cloudflare:user:u1', { perMinute: 4 }];
     const c = client({ rateLimiter: limiter });
     expect(c.rateLimiter).toBe(limiter);
     await c.sendWithRetry({ method: 'GET', url: base, rateLimits: [zone, user] }, check);
     expect(hits).toBe(3);
-    expect(limiter.waitMs([zone])).toBe(1000); // 3 of 3 taken
-    expect(limiter.waitMs([user])).toBe(0); // 3 of 4 taken…
+    expect(limiter.waitMs([zone])).toBe(60_000); // 3 of 3 used
+    expect(limiter.waitMs([user])).toBe(0); // 3 of 4 used…
     await limiter.acquire([user]);
-    expect(limiter.waitMs([user])).toBe(100); // …and the fourth was the last
-    expect(limiter.waitMs([['cloudflare:zone:other', { perMinute: 60, burst: 3 }]])).toBe(0);
+    expect(limiter.waitMs([user])).toBe(60_000); // …and the fourth was the last
+    expect(limiter.waitMs([['cloudflare:zone:other', { perMinute: 3 }]])).toBe(0);
   });
 
   it('honours a Retry-After from a 429 as the delay floor', async () => {
