@@ -133,6 +133,15 @@ describe('Cloudflare adapter against the emulator', () => {
     expect(meta).toMatchObject({ truncated: true, recordsReturned: 5, requests: 1 });
   });
 
+  it('authenticates with an email and global API key as well as with a token', async () => {
+    const http = fastClient();
+    const q = query({ fromMs: NOW - 10 * MINUTE_MS });
+    const run = runQuery(cloudflare, { email: emu.credentials.email, apiKey: emu.credentials.apiKey }, q, { http, baseUrl: emu.baseUrl, nowMs: now });
+    const records = await collect(run.records);
+    await http.close();
+    expect(comparable(records)).toEqual(comparable(truth(NOW - 10 * MINUTE_MS, NOW - 2 * MINUTE_MS)));
+  });
+
   it('fails with AuthFailed naming the token to check when the credentials are wrong', async () => {
     const http = fastClient();
     const run = runQuery(cloudflare, { token: 'wrong' }, query(), { http, baseUrl: emu.baseUrl, nowMs: now });
