@@ -121,6 +121,18 @@ describe('cdn-log-bridge query', () => {
   });
 });
 
+describe('cdn-log-bridge emulate', () => {
+  it.each([
+    [['emulate', '--provider', 'akamai'], /there is no emulator for "akamai"; emulated: cloudflare, gcore/],
+    [['emulate', '--port', 'abc'], /port: "abc" is not a whole number/],
+    [['query', '--provider', 'tencent-dsa', '--emulator', '--from', '-1h'], /provider "tencent-dsa" is not implemented yet/],
+  ])('exits 2 on %j', async (args, message) => {
+    const { code, stderr } = await run(args);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(message);
+  });
+});
+
 describe('the installed command', () => {
   it('prints one line and no stack trace on bad input, exit code 2', () => {
     const bin = path.join(__dirname, '..', 'bin', 'cdn-log-bridge.js');

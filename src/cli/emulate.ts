@@ -1,5 +1,5 @@
 import { badInput } from '../core/errors';
-import { startEmulators } from '../emulators';
+import { type EmulatedProvider, EMULATED_PROVIDERS, startEmulators } from '../emulators';
 import { parseOptions } from './args';
 import type { CliIo } from './query';
 
@@ -25,7 +25,9 @@ export async function startFromArgs(argv: string[]) {
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return null;
-  const providers = values.provider as never;
+  const unknown = values.provider?.find((p) => !(EMULATED_PROVIDERS as readonly string[]).includes(p));
+  if (unknown !== undefined) throw badInput('provider', `there is no emulator for "${unknown}"; emulated: ${EMULATED_PROVIDERS.join(', ')}`);
+  const providers = values.provider as EmulatedProvider[] | undefined;
   return startEmulators({ providers, port: intOption(values.port, 'port'), rpm: intOption(values.rpm, 'rpm'), seed: intOption(values.seed, 'seed') });
 }
 

@@ -2,7 +2,7 @@ import { badInput } from '../core/errors';
 import { parseFilter } from '../core/filter';
 import { parseQuery } from '../core/query';
 import { formatTime, parseTime } from '../core/time';
-import { startEmulators } from '../emulators';
+import { type EmulatedProvider, EMULATED_PROVIDERS, startEmulators } from '../emulators';
 import { runQuery, type QueryMeta, type QueryProgress } from '../providers/run';
 import { providerAdapter } from '../providers/registry';
 import { HttpClient } from '../transport/http';
@@ -106,12 +106,12 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
 
   let baseUrl = opts['base-url'];
   let credentials: unknown;
-  const emulators = opts.emulator ? await startEmulators({ providers: [adapter.id] as never, port: 0 }) : null;
+  if (opts.emulator && !isEmulated(adapter.id)) throw badInput('emulator', `there is no emulator for ${adapter.name} yet`);
+  const emulators = opts.emulator && isEmulated(adapter.id) ? await startEmulators({ providers: [adapter.id], port: 0 }) : null;
   const http = new HttpClient({ retry: { ...DEFAULT_RETRY, maxAttempts: retries + 1 } });
   try {
     if (emulators) {
-      const demo = emulators.describe().find((d) => d.provider === adapter.id);
-      if (!demo) throw badInput('emulator', `there is no emulator for ${adapter.name} yet`);
+      const [demo] = emulators.describe();
       baseUrl = demo.baseUrl;
       credentials = adapter.credentialsFromEnv(demoEnv(adapter.id, demo.credentials));
       if (Object.keys(query.source).length === 0) query.source = demoSelector(demo.sources[0]);
@@ -146,6 +146,10 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
     await http.close();
     await emulators?.close();
   }
+}
+
+function isEmulated(provider: string): provider is EmulatedProvider {
+  return (EMULATED_PROVIDERS as readonly string[]).includes(provider);
 }
 
 function progressLine(p: QueryProgress, elapsedMs: number, interactive: boolean): string {
