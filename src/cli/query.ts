@@ -106,8 +106,11 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
 
   let baseUrl = opts['base-url'];
   let credentials: unknown;
-  if (opts.emulator && !isEmulated(adapter.id)) throw badInput('emulator', `there is no emulator for ${adapter.name} yet`);
-  const emulators = opts.emulator && isEmulated(adapter.id) ? await startEmulators({ providers: [adapter.id], port: 0 }) : null;
+  let emulators: Awaited<ReturnType<typeof startEmulators>> | null = null;
+  if (opts.emulator) {
+    if (!isEmulated(adapter.id)) throw badInput('emulator', `there is no emulator for ${adapter.name} yet`);
+    emulators = await startEmulators({ providers: [adapter.id], port: 0 });
+  }
   const http = new HttpClient({ retry: { ...DEFAULT_RETRY, maxAttempts: retries + 1 } });
   try {
     if (emulators) {
@@ -159,7 +162,7 @@ function progressLine(p: QueryProgress, elapsedMs: number, interactive: boolean)
 }
 
 function summaryLine(meta: QueryMeta): string {
-  const count = (n: number, what: string) => `${n} ${what}${n === 1 ? '' : 's'}`;
+  const count = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
   const parts = [
     count(meta.recordsReturned, 'record'),
     `${meta.windowsDone}/${count(meta.windows, 'window')}`,
@@ -167,7 +170,7 @@ function summaryLine(meta: QueryMeta): string {
     `${formatBytes(meta.bytes)} downloaded`,
     `${meta.recordsDownloaded} decoded`,
   ];
-  if (meta.retries > 0) parts.push(count(meta.retries, 'retry').replace('retrys', 'retries'));
+  if (meta.retries > 0) parts.push(count(meta.retries, 'retry', 'retries'));
   if (meta.pushedDown.length > 0) parts.push(`${meta.pushedDown.length} filters applied by ${meta.provider}`);
   if (meta.sampled !== null) parts.push(`sampled at ${meta.sampled}`);
   if (meta.truncated) parts.push('stopped at --limit');
