@@ -40,7 +40,8 @@ export const FIELD_CATALOGUE: readonly FieldInfo[] = [
   { name: 'range', type: 'string', description: 'Range header', providers: ['tencent-dsa', 'tencent-edgeone'] },
   { name: 'contentType', type: 'string', description: 'Response Content-Type', providers: ['gcore', 'cloudflare'] },
   { name: 'requestId', type: 'string', description: 'Provider request id (Cloudflare Ray ID, EdgeOne RequestID)', providers: ['cloudflare', 'tencent-edgeone'] },
-  { name: 'severity', type: 'enum', description: 'From status: 5xx error, 4xx warning, else info', providers: ALL, values: ['error', 'warning', 'info'] },
+  { name: 'message', type: 'string', description: 'Application log line (NAVER ELSA body); empty for access logs', providers: ['naver-elsa'] },
+  { name: 'severity', type: 'enum', description: 'From status: 5xx error, 4xx warning, else info (ELSA: from logLevel)', providers: ALL, values: ['error', 'warning', 'info'] },
   { name: 'id', type: 'string', description: 'Stable record id (provider request id, else a hash of the raw line and its window)', providers: ALL },
   { name: 'attributes', type: 'string', description: 'Provider fields with no normalised home; filter on one as attributes.<name>', providers: ALL },
 ];

@@ -162,10 +162,10 @@ export function compileFilters(filters: readonly Filter[]): Predicate {
   };
 }
 
-/** Free-text search: a case-insensitive substring of host, path, query, user agent, referer or client IP. */
+/** Free-text search: a case-insensitive substring of host, path, query, user agent, referer, client IP or message. */
 export function compileSearch(search: string | undefined): Predicate {
   const needle = search?.trim().toLowerCase();
   if (!needle) return () => true;
   return (r) =>
-    [r.host, r.path, r.query, r.userAgent, r.referer, r.clientIp].some((v) => v !== null && v.toLowerCase().includes(needle));
+    [r.host, r.path, r.query, r.userAgent, r.referer, r.clientIp, r.message].some((v) => v !== null && v.toLowerCase().includes(needle));
 }

@@ -82,6 +82,8 @@ export interface CdnLogRecord {
   range: string | null;
   contentType: string | null;
   requestId: string | null;
+  /** The log line itself, for application logs (NAVER ELSA `body`); null for CDN access logs. */
+  message: string | null;
   severity: Severity;
   /** Provider fields with no normalised home, passed through under their provider names. */
   attributes: Record<string, AttributeValue>;
@@ -114,6 +116,7 @@ export function emptyRecord(provider: ProviderId, source: string, timestamp: num
     range: null,
     contentType: null,
     requestId: null,
+    message: null,
     severity: 'info',
     attributes: {},
   };

@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher, request } from 'undici';
 import { CdnLogError, type ErrorKind, isCdnLogError } from '../core/errors';
+import { publicOnlyLookup } from './public-address';
 import { type RateLimit, RateLimiter } from './rate-limit';
 import { DEFAULT_RETRY, parseRetryAfter, type RetryHooks, type RetryPolicy, withRetry } from './retry';
 
@@ -24,6 +25,11 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Called with the size of each body chunk as it arrives (compressed, as sent). */
   onBytes?: (bytes: number) => void;
+  /**
+   * A URL the provider handed us (a log package): connect only to public addresses, whatever the
+   * name resolves to. Check the URL itself first with `checkPackageUrl`.
+   */
+  untrusted?: boolean;
 }
 
 export interface HttpResponse {
@@ -95,17 +101,18 @@ export class HttpClient {
   readonly retry: RetryPolicy;
   readonly rateLimiter: RateLimiter;
   private readonly dispatcher: Agent;
+  /** For `untrusted` requests: the same timeouts, and a lookup that refuses non-public addresses. */
+  private readonly untrustedDispatcher: Agent;
   private readonly onRetry?: RetryHooks['onRetry'];
 
   constructor(options: HttpClientOptions = {}) {
     this.retry = options.retry ?? DEFAULT_RETRY;
     this.rateLimiter = options.rateLimiter ?? new RateLimiter();
     this.onRetry = options.onRetry;
-    this.dispatcher = new Agent({
-      connect: { timeout: options.connectTimeoutMs ?? 10_000 },
-      headersTimeout: options.headersTimeoutMs ?? 60_000,
-      bodyTimeout: options.bodyTimeoutMs ?? 60_000,
-    });
+    const timeouts = { headersTimeout: options.headersTimeoutMs ?? 60_000, bodyTimeout: options.bodyTimeoutMs ?? 60_000 };
+    const connectTimeout = options.connectTimeoutMs ?? 10_000;
+    this.dispatcher = new Agent({ connect: { timeout: connectTimeout }, ...timeouts });
+    this.untrustedDispatcher = new Agent({ connect: { timeout: connectTimeout, lookup: publicOnlyLookup }, ...timeouts });
   }
 
   /** One attempt: waits for the rate limiter, sends, and returns whatever status came back. */
@@ -119,9 +126,13 @@ export class HttpClient {
         headers: req.headers,
         body: req.body,
         signal: req.signal,
-        dispatcher: this.dispatcher,
+        dispatcher: req.untrusted ? this.untrustedDispatcher : this.dispatcher,
       });
     } catch (err) {
+      const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+      if (code === 'ERR_NON_PUBLIC_ADDRESS') {
+        throw new CdnLogError('ProviderError', `${what}: refused, ${(err as Error).message}; nothing was fetched`, { cause: err });
+      }
       // The caller's own abort (a deadline, a closed panel) is theirs to handle, not a retry.
       throw req.signal?.aborted ? err : classifyNetworkError(err, what);
     }
@@ -164,6 +175,6 @@ export class HttpClient {
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await Promise.all([this.dispatcher.close(), this.untrustedDispatcher.close()]);
   }
 }

@@ -50,6 +50,17 @@ describe('RateLimiter with an injected clock', () => {
     expect(sent.length).toBeGreaterThanOrEqual(75);
   });
 
+  it('holds the 101st request of a 100/s limit (EdgeOne) until the first is a second old', async () => {
+    const clock = manualClock();
+    const limiter = new RateLimiter(clock.now);
+    const keys: Array<[string, RateLimit]> = [['tencent-edgeone:id', { perSecond: 100 }]];
+    await take(limiter, keys, 100);
+    expect(limiter.waitMs(keys)).toBe(1_000);
+    clock.advance(1_000);
+    await take(limiter, keys, 100);
+    expect(limiter.waitMs(keys)).toBe(1_000);
+  });
+
   it('does not take a slot in waitMs', async () => {
     const limiter = new RateLimiter(manualClock().now);
     const keys: Array<[string, RateLimit]> = [['k', ZONE]];

@@ -32,6 +32,7 @@ function base(event: TrafficEvent): Omit<CdnLogRecord, 'provider' | 'source' | '
     range: null,
     contentType: event.contentType,
     requestId: null,
+    message: null,
     severity: severityFromStatus(event.status),
     attributes: {},
   };
