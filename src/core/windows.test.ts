@@ -16,9 +16,25 @@ const limitsArb: fc.Arbitrary<ProviderLimits> = fc.record({
   retentionMarginMs: fc.integer({ min: 0, max: 5 * MINUTE_MS }),
   settleDelayMs: fc.integer({ min: 0, max: 3 * HOUR_MS }),
   alignMs: fc.constantFrom(0, HOUR_MS, DAY_MS),
+  alignUtcOffsetMs: fc.constantFrom(0, 8 * HOUR_MS, -5 * HOUR_MS),
 });
 
+/** Which aligned unit (e.g. Beijing day) an instant falls in. */
+function unit(ms: number, limits: ProviderLimits): number {
+  return Math.floor((ms + (limits.alignUtcOffsetMs ?? 0)) / (limits.alignMs ?? 1));
+}
+
 describe('planWindows', () => {
+  it('cuts DSA-style windows at Beijing midnight (16:00 UTC)', () => {
+    const limits: ProviderLimits = { maxWindowMs: DAY_MS, retention: { rollingMs: 40 * DAY_MS }, retentionMarginMs: 0, settleDelayMs: 0, alignMs: DAY_MS, alignUtcOffsetMs: 8 * HOUR_MS };
+    const plan = planWindows({ fromMs: Date.parse('2026-11-20T10:00:00Z'), toMs: Date.parse('2026-11-21T20:00:00Z') }, limits, NOW);
+    expect(plan.windows.map((w) => [new Date(w.fromMs).toISOString(), new Date(w.toMs).toISOString()])).toEqual([
+      ['2026-11-20T10:00:00.000Z', '2026-11-20T16:00:00.000Z'],
+      ['2026-11-20T16:00:00.000Z', '2026-11-21T16:00:00.000Z'],
+      ['2026-11-21T16:00:00.000Z', '2026-11-21T20:00:00.000Z'],
+    ]);
+  });
+
   it('splits a 25 h Cloudflare range into 25 one-hour windows ending at the settle delay', () => {
     const to = newestServedMs(CLOUDFLARE_LIMITS, NOW);
     const plan = planWindows({ fromMs: to - 25 * HOUR_MS, toMs: to }, CLOUDFLARE_LIMITS, NOW);
@@ -100,7 +116,7 @@ describe('planWindows', () => {
             w.fromMs < oldestServedMs(limits, NOW) ||
             w.toMs > newestServedMs(limits, NOW) ||
             (i > 0 && w.fromMs !== windows[i - 1].toMs) ||
-            (limits.alignMs ? Math.floor(w.fromMs / limits.alignMs) !== Math.floor((w.toMs - 1) / limits.alignMs) : false),
+            (limits.alignMs ? unit(w.fromMs, limits) !== unit(w.toMs - 1, limits) : false),
         );
         expect(broken === -1 ? null : windows[broken]).toBeNull();
         expect(plan.clamps.length > 0).toBe(range.fromMs < oldestServedMs(limits, NOW) || range.toMs > newestServedMs(limits, NOW));

@@ -14,8 +14,10 @@ export interface ProviderLimits {
   retentionMarginMs: number;
   /** The newest end a request may have is now minus this (Cloudflare: 1 min). */
   settleDelayMs: number;
-  /** Windows start on multiples of this (e.g. whole days for DSA); 0 or absent for none. */
+  /** Windows end on multiples of this (e.g. whole days), so none spans two units; 0 or absent for none. */
   alignMs?: number;
+  /** The UTC offset of the clock `alignMs` counts in: DSA's days are Beijing days (UTC+8). Default 0. */
+  alignUtcOffsetMs?: number;
   /** Largest page a paged API returns, if it pages within a window. */
   maxPageSize?: number;
   /**
@@ -119,10 +121,11 @@ export function planWindows(requested: TimeRange, limits: ProviderLimits, nowMs:
 
   const windows: TimeRange[] = [];
   const align = limits.alignMs ?? 0;
+  const offset = limits.alignUtcOffsetMs ?? 0;
   for (let start = fromMs; start < toMs; ) {
     let end = Math.min(start + limits.maxWindowMs, toMs);
     // Aligned windows end on the next boundary, so each request covers whole units (e.g. days).
-    if (align > 0) end = Math.min(end, Math.floor(start / align) * align + align);
+    if (align > 0) end = Math.min(end, Math.floor((start + offset) / align) * align + align - offset);
     windows.push({ fromMs: start, toMs: end });
     start = end;
   }

@@ -34,6 +34,8 @@ export interface RunOptions {
   baseUrl?: string;
   nowMs?: () => number;
   maxDecodedBytes?: number;
+  /** Origins whose package URLs are trusted whole: the emulator's, in demo and test mode only. */
+  trustedPackageOrigins?: readonly string[];
   signal?: AbortSignal;
   onProgress?: (progress: QueryProgress) => void;
 }
@@ -88,6 +90,7 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
     nowMs,
     stillWanted: () => (everyFilterPushed ? query.limit - meta.recordsReturned : undefined),
     maxDecodedBytes: options.maxDecodedBytes ?? adapter.limits.maxBodyBytes ?? DEFAULT_MAX_DECODED_BYTES,
+    trustedPackageOrigins: options.trustedPackageOrigins ?? [],
     signal: options.signal,
   };
 

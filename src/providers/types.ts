@@ -37,6 +37,12 @@ export interface ReadContext<C, S> {
   stillWanted: () => number | undefined;
   /** Largest inflated size of one decoded body or zip member. */
   maxDecodedBytes: number;
+  /**
+   * Origins whose package URLs are fetched as they are (http and loopback included): the
+   * emulator's base URL in demo and test mode. Every other package URL must pass the provider's
+   * allowlist (see transport/package-url.ts).
+   */
+  trustedPackageOrigins: readonly string[];
   signal?: AbortSignal;
 }
 

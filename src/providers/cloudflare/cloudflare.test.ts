@@ -174,6 +174,7 @@ describe('Cloudflare adapter against the emulator', () => {
       nowMs: now,
       stillWanted: () => undefined,
       maxDecodedBytes: 1 << 30,
+      trustedPackageOrigins: [],
     };
     const records = await collect(readCloudflareWindow(ctx, { fromMs: from, toMs: from + 2 * HOUR_MS }));
     await http.close();
