@@ -51,6 +51,11 @@ export function badInput(field: string, reason: string): CdnLogError {
   return new CdnLogError('BadInput', `${field}: ${reason}`, { field });
 }
 
+/** Credentials that are not configured at all: an authentication failure (exit 3), named before any request. */
+export function missingCredentials(message: string): CdnLogError {
+  return new CdnLogError('AuthFailed', message, { field: 'credentials' });
+}
+
 export function isCdnLogError(err: unknown, kind?: ErrorKind): err is CdnLogError {
   return err instanceof CdnLogError && (kind === undefined || err.kind === kind);
 }

@@ -16,7 +16,13 @@ export type Fault =
   /** Cloudflare: 200, about half the records, then the line `Error streaming data.`. */
   | { kind: 'streamError'; count: number }
   /** Gcore: 200 with a zip whose compressed member data cannot be inflated. */
-  | { kind: 'corruptZip'; count: number };
+  | { kind: 'corruptZip'; count: number }
+  /** Package downloads (DSA, EdgeOne): 200 with a `.gz` body that cannot be inflated. */
+  | { kind: 'corruptGzip'; count: number }
+  /** Package listings (DSA, EdgeOne): every URL in the listing has already expired (403 when fetched). */
+  | { kind: 'expiredUrl'; count: number }
+  /** Package listings (DSA, EdgeOne): every package is listed twice. */
+  | { kind: 'duplicateListing'; count: number };
 
 export type FaultKind = Fault['kind'];
 
@@ -51,10 +57,15 @@ export class FaultController {
     return this.queue.map(({ fault, remaining }) => ({ ...fault, count: remaining }));
   }
 
-  /** Called by a server once per data request: the fault that hits it, if any. */
-  takeNext(): Fault | undefined {
+  /**
+   * Called by a server once per data request: the fault that hits it, if any. An emulator with two
+   * kinds of data request (a package listing and a package download) names the kinds that can hit
+   * this one; a fault of another kind at the head of the queue waits for its own kind of request.
+   */
+  takeNext(applicable?: readonly FaultKind[]): Fault | undefined {
     const head = this.queue[0];
     if (head === undefined) return undefined;
+    if (applicable !== undefined && !applicable.includes(head.fault.kind)) return undefined;
     head.remaining--;
     if (head.remaining === 0) this.queue.shift();
     return head.fault;

@@ -1,4 +1,4 @@
-import { badInput, type ErrorKind, isCdnLogError } from '../../core/errors';
+import { badInput, type ErrorKind, isCdnLogError, missingCredentials } from '../../core/errors';
 import { stableId } from '../record-id';
 import type { CdnLogRecord } from '../../core/record';
 import { formatTime, MINUTE_MS } from '../../core/time';
@@ -20,8 +20,7 @@ type Ctx = ReadContext<CloudflareCredentials, CloudflareSource>;
 export function cloudflareCredentialsFromEnv(env: Record<string, string | undefined>): CloudflareCredentials {
   if (env.CLOUDFLARE_API_TOKEN) return { token: env.CLOUDFLARE_API_TOKEN };
   if (env.CLOUDFLARE_EMAIL && env.CLOUDFLARE_API_KEY) return { email: env.CLOUDFLARE_EMAIL, apiKey: env.CLOUDFLARE_API_KEY };
-  throw badInput(
-    'credentials',
+  throw missingCredentials(
     'Cloudflare needs CLOUDFLARE_API_TOKEN (an API token with Logs Read on the zone) or both CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY',
   );
 }

@@ -1,4 +1,4 @@
-import { badInput, type ErrorKind } from '../../core/errors';
+import { badInput, type ErrorKind, missingCredentials } from '../../core/errors';
 import type { Filter } from '../../core/filter';
 import type { CdnLogRecord } from '../../core/record';
 import { formatTime } from '../../core/time';
@@ -21,7 +21,7 @@ type Ctx = ReadContext<GcoreCredentials, GcoreSource>;
 
 export function gcoreCredentialsFromEnv(env: Record<string, string | undefined>): GcoreCredentials {
   if (env.GCORE_API_KEY) return { apiKey: env.GCORE_API_KEY };
-  throw badInput('credentials', 'Gcore needs GCORE_API_KEY (a permanent API token from the Gcore Customer Portal)');
+  throw missingCredentials('Gcore needs GCORE_API_KEY (a permanent API token from the Gcore Customer Portal)');
 }
 
 export function gcoreSource(selector: Readonly<Record<string, string | string[]>>): GcoreSource {

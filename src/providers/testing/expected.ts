@@ -3,7 +3,7 @@
  * from provider-spec §8 independently of the adapters (which must agree with it, not share it).
  */
 import { FIELD_NAMES } from '../../core/fields';
-import { type CdnLogRecord, severityFromStatus } from '../../core/record';
+import { type CdnLogRecord, emptyRecord, severityFromStatus } from '../../core/record';
 import type { TrafficEvent } from '../../emulators';
 import { HttpClient } from '../../transport/http';
 
@@ -66,6 +66,43 @@ export function expectedGcore(event: TrafficEvent, resourceId: number, gcoreCach
     cacheStatus: gcoreCacheStatus === '-' ? 'UNKNOWN' : (gcoreCacheStatus as CdnLogRecord['cacheStatus']),
     edgeLocation: event.pop.gcoreDatacenter,
     attributes: { tcpinfo_rtt: event.tcpRttUs },
+  };
+}
+
+/**
+ * Tencent DSA (provider-spec §4.6, §8): second-precision times, the host as the source, hit/miss
+ * only, province and ISP codes as attributes and CN as the country when the province is mainland.
+ */
+export function expectedDsa(event: TrafficEvent, codes: { province: number; isp: number }): CdnLogRecord {
+  return {
+    ...base(event),
+    provider: 'tencent-dsa',
+    source: event.host,
+    id: '',
+    timestamp: Math.floor(event.timestampMs / 1000) * 1000,
+    country: codes.province >= 0 ? 'CN' : null,
+    protocol: PROTOCOL_VERSION[event.protocol],
+    durationMs: event.durationMs,
+    cacheStatus: event.cacheStatus === 'HIT' ? 'HIT' : 'MISS',
+    range: event.range,
+    contentType: null,
+    attributes: { province: codes.province, isp: codes.isp },
+  };
+}
+
+/**
+ * NAVER ELSA (provider-spec §5.4, §8): an application log. `doc` is the document the emulator holds
+ * for the event; the record carries body as its message, logLevel as its severity, everything but
+ * logTime and body as attributes, and none of the HTTP fields.
+ */
+export function expectedElsa(doc: Record<string, string | number>, projectKey: string): CdnLogRecord {
+  const { logTime, body, ...rest } = doc;
+  const level = String(doc.logLevel);
+  return {
+    ...emptyRecord('naver-elsa', projectKey, Number(logTime)),
+    message: String(body),
+    severity: level === 'ERROR' ? 'error' : level === 'WARN' ? 'warning' : 'info',
+    attributes: rest,
   };
 }
 

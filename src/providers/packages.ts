@@ -1,0 +1,119 @@
+/**
+ * Log packages: DSA's hourly `.gz` files and EdgeOne's `.log.gz` files, whose URLs a listing call
+ * hands back. Each is fetched only if the URL guard lets it (transport/package-url.ts), bounded in
+ * compressed size, inflated size and time, gunzipped as a stream, retried (resuming by record id)
+ * when the transfer fails, and read at most once per query however often it is listed.
+ */
+
+import { CdnLogError, type ErrorKind } from '../core/errors';
+import type { CdnLogRecord } from '../core/record';
+import { formatDuration } from '../core/time';
+import { gunzip } from '../transport/decode';
+import { HttpClient, redactUrl } from '../transport/http';
+import { checkPackageUrl, type PackageUrlPolicy } from '../transport/package-url';
+import { readResumable } from './resumable';
+import type { ReadContext } from './types';
+
+export interface LogPackage {
+  /** The package's identity (host and hour, packet name): a package listed twice is read once. */
+  key: string;
+  url: string;
+  /** Compressed size, when the listing says (EdgeOne `Size`). */
+  sizeBytes?: number;
+  /** Names the package in messages and notes. */
+  label: string;
+}
+
+export interface PackageRules {
+  /** The provider, for messages. */
+  who: string;
+  /** Known download hosts; the query option `packageHosts` (comma-separated) adds to them. */
+  policy: Omit<PackageUrlPolicy, 'trustedOrigins'>;
+  /** Largest compressed package accepted. */
+  maxCompressedBytes: number;
+  /** Longest one download may take, start to last byte. */
+  deadlineMs: number;
+}
+
+/** Turns the inflated bytes of one package into records. */
+export type PackageDecoder = (inflated: AsyncIterable<Buffer>, pkg: LogPackage) => AsyncIterable<CdnLogRecord[]>;
+
+const readInQuery = new WeakMap<object, Set<string>>();
+
+/**
+ * True the first time a query meets a package: a listing that names a package twice, or two windows
+ * whose listings both name it, still download it once. Keyed by the query's read context.
+ */
+export function firstSighting(ctx: ReadContext<unknown, unknown>, key: string): boolean {
+  let seen = readInQuery.get(ctx);
+  if (!seen) readInQuery.set(ctx, (seen = new Set()));
+  if (seen.has(key)) return false;
+  seen.add(key);
+  return true;
+}
+
+/** True for the refusal a caller may answer by listing again: the signed URL expired or was revoked. */
+export function isExpiredPackageUrl(err: unknown): boolean {
+  return err instanceof CdnLogError && err.status === 403;
+}
+
+function packagePolicy(ctx: ReadContext<unknown, unknown>, rules: PackageRules): PackageUrlPolicy {
+  const extra = (ctx.options.packageHosts ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '');
+  return { ...rules.policy, hosts: [...rules.policy.hosts, ...extra], trustedOrigins: ctx.trustedPackageOrigins };
+}
+
+function downloadError(rules: PackageRules, pkg: LogPackage) {
+  return (status: number, body: string): { kind?: ErrorKind; message: string } => {
+    const detail = body.slice(0, 200);
+    if (status === 403) {
+      return { kind: 'ProviderError', message: `${rules.who} refused the package ${pkg.label} (HTTP 403 ${detail}): its URL has expired or was revoked` };
+    }
+    if (status === 404) return { kind: 'ProviderError', message: `${rules.who} no longer has the package ${pkg.label} (HTTP 404)` };
+    return { message: `${rules.who} failed to serve the package ${pkg.label} (HTTP ${status}: ${detail})` };
+  };
+}
+
+/** One attempt at one package: guard, send, check, inflate, decode. */
+async function* attempt(ctx: ReadContext<unknown, unknown>, pkg: LogPackage, rules: PackageRules, decode: PackageDecoder): AsyncIterable<CdnLogRecord[]> {
+  const checked = checkPackageUrl(pkg.url, packagePolicy(ctx, rules), rules.who);
+  if (pkg.sizeBytes !== undefined && pkg.sizeBytes > rules.maxCompressedBytes) {
+    throw new CdnLogError('TooLarge', `${rules.who} lists the package ${pkg.label} at ${pkg.sizeBytes} bytes, over the ${rules.maxCompressedBytes}-byte bound; nothing was fetched`);
+  }
+  const deadline = AbortSignal.timeout(rules.deadlineMs);
+  const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
+  let received = 0;
+  try {
+    ctx.stats.requests++;
+    const res = await ctx.http.send({
+      method: 'GET',
+      url: checked.url,
+      untrusted: !checked.trusted,
+      signal,
+      onBytes: (n) => {
+        ctx.stats.bytes += n;
+        received += n;
+        if (received > rules.maxCompressedBytes) {
+          throw new CdnLogError('TooLarge', `${rules.who} package ${pkg.label} is over the ${rules.maxCompressedBytes}-byte bound; download stopped`);
+        }
+      },
+    });
+    if (res.status !== 200) throw await HttpClient.statusError(res, downloadError(rules, pkg));
+    yield* decode(gunzip(res.body, { maxBytes: ctx.maxDecodedBytes, label: `${rules.who} package ${pkg.label}` }), pkg);
+  } catch (err) {
+    if (deadline.aborted && !ctx.signal?.aborted) {
+      throw new CdnLogError('Transient', `${rules.who} package ${pkg.label} (${redactUrl(checked.url)}) took longer than ${formatDuration(rules.deadlineMs)}; it will be retried`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+/**
+ * Reads one package with retries; a transfer that fails part-way is read again and the retry skips,
+ * by record id, what was already delivered. A 403 is not retried here: see isExpiredPackageUrl.
+ */
+export function readPackage(ctx: ReadContext<unknown, unknown>, pkg: LogPackage, rules: PackageRules, decode: PackageDecoder): AsyncIterable<CdnLogRecord[]> {
+  return readResumable(ctx.http.retry, ctx.stats, () => attempt(ctx, pkg, rules, decode), ctx.signal);
+}

@@ -1,0 +1,197 @@
+import { randomInt } from 'node:crypto';
+import { badInput, CdnLogError, type ErrorKind } from '../../core/errors';
+import type { Filter } from '../../core/filter';
+import type { CdnLogRecord } from '../../core/record';
+import { HOUR_MS } from '../../core/time';
+import type { TimeRange } from '../../core/windows';
+import { HttpClient } from '../../transport/http';
+import { withRetry } from '../../transport/retry';
+import { firstSighting, isExpiredPackageUrl, type LogPackage, readPackage } from '../packages';
+import { signTencentV1 } from '../signing/tencent-v1';
+import { type TencentCredentials, tencentCredentialsFromEnv, tencentRateKey } from '../tencent-credentials';
+import type { ReadContext } from '../types';
+import { BEIJING_OFFSET_MS, DSA_ACTION, DSA_MAX_HOSTS_PER_CALL, DSA_PACKAGES, DSA_PATH, DSA_RATE_LIMIT } from './limits';
+import { decodeDsaPackage } from './parse';
+
+/** The accelerated domains to read, in the order given. */
+export interface DsaSource {
+  hosts: string[];
+}
+
+type Ctx = ReadContext<TencentCredentials, DsaSource>;
+
+/** An hourly package of one host, from a listing. */
+interface HourPackage extends LogPackage {
+  host: string;
+  hourStartMs: number;
+}
+
+export function dsaCredentialsFromEnv(env: Record<string, string | undefined>): TencentCredentials {
+  return tencentCredentialsFromEnv(env, 'Tencent DSA');
+}
+
+const HOST_NAME = /^[a-z0-9*]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/i;
+
+/** `--host` (repeatable, or comma-separated): at least one accelerated domain. */
+export function dsaSource(selector: Readonly<Record<string, string | string[]>>): DsaSource {
+  const raw = selector.host;
+  const given = (Array.isArray(raw) ? raw : typeof raw === 'string' ? [raw] : []).flatMap((h) => h.split(','));
+  const hosts = [...new Set(given.map((h) => h.trim().toLowerCase()).filter((h) => h !== ''))];
+  if (hosts.length === 0) throw badInput('host', 'Tencent DSA needs the accelerated domains to read: pass --host <domain> (repeatable)');
+  const bad = hosts.find((h) => !HOST_NAME.test(h));
+  if (bad !== undefined) throw badInput('host', `"${bad}" is not a domain name`);
+  return { hosts };
+}
+
+export function dsaSourceName(source: DsaSource): string {
+  return source.hosts.join(',');
+}
+
+/** DSA filters nothing server-side. */
+export function dsaPushedDown(): Filter[] {
+  return [];
+}
+
+/** `YYYY-MM-DD` of the Beijing day an instant falls in. */
+export function beijingDate(ms: number): string {
+  return new Date(ms + BEIJING_OFFSET_MS).toISOString().slice(0, 10);
+}
+
+/** The listing's `datetime`, `YYYY-MM-DD HH:00:00` in Beijing time, as epoch ms; null when malformed. */
+function beijingHourMs(datetime: unknown): number | null {
+  if (typeof datetime !== 'string' || !/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(datetime)) return null;
+  const ms = Date.parse(`${datetime.replace(' ', 'T')}+08:00`);
+  return Number.isFinite(ms) ? ms : null;
+}
+
+/** API 2.0 error codes (provider-spec §4.7) as error kinds, with what to check. */
+function dsaError(code: number, message: string, codeDesc: string): CdnLogError {
+  const said = `Tencent DSA answered ${code} ${codeDesc}: ${message}`.slice(0, 400);
+  const kinds: Record<number, [ErrorKind, string]> = {
+    4100: ['AuthFailed', 'check TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (a key pair of the account, or of a CAM user allowed to call GetDsaHostLogs)'],
+    4200: ['AuthFailed', "the request had expired on arrival: check this machine's clock (NTP)"],
+    4300: ['AuthFailed', 'the account or key may not call GetDsaHostLogs: check its CAM permissions and that the account is not in arrears'],
+    4400: ['RateLimited', 'over 100 calls/min for this key; slowing down'],
+    4500: ['AuthFailed', "the request was refused as a replay: this machine's clock is more than 2 h off Tencent's (check NTP), or a nonce was reused"],
+    4600: ['ProviderError', 'the endpoint must be called over https: check --base-url'],
+    5100: ['Transient', 'a Tencent-side failure; retrying'],
+  };
+  const [kind, hint] = kinds[code] ?? ['ProviderError', code === 4000 ? 'check the --host values: each must be a DSA domain of this account' : 'see the message'];
+  return new CdnLogError(kind, `${said} (${hint})`);
+}
+
+/** The signed form body of one listing call: API 2.0 common parameters, a fresh nonce each time. */
+function listingRequest(ctx: Ctx, hosts: readonly string[], startDate: string, endDate: string): { url: string; body: string } {
+  const url = `${ctx.baseUrl}${DSA_PATH}`;
+  const { host, pathname } = new URL(url);
+  const { secretId, secretKey, token } = ctx.credentials;
+  const params: Record<string, string> = {
+    Action: DSA_ACTION,
+    Nonce: String(randomInt(1, 2 ** 31 - 1)),
+    SecretId: secretId,
+    SignatureMethod: 'HmacSHA256',
+    Timestamp: String(Math.floor(ctx.nowMs() / 1000)),
+    hosts: JSON.stringify(hosts),
+    startDate,
+    endDate,
+  };
+  if (token) params.Token = token;
+  params.Signature = signTencentV1({ method: 'POST', host, path: pathname, params, secretKey });
+  return { url, body: new URLSearchParams(params).toString() };
+}
+
+/** One `GetDsaHostLogs` call for up to 10 hosts: their hourly packages between two Beijing dates. */
+async function listPackages(ctx: Ctx, hosts: readonly string[], startDate: string, endDate: string): Promise<HourPackage[]> {
+  const data = await withRetry(
+    ctx.http.retry,
+    async () => {
+      // Signed per attempt: a retry carries a new nonce and timestamp.
+      const { url, body } = listingRequest(ctx, hosts, startDate, endDate);
+      ctx.stats.requests++;
+      const res = await ctx.http.send({
+        method: 'POST',
+        url,
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+        rateLimits: [[tencentRateKey('tencent-dsa', ctx.credentials), DSA_RATE_LIMIT]],
+        signal: ctx.signal,
+        onBytes: (n) => (ctx.stats.bytes += n),
+      });
+      if (res.status !== 200) {
+        throw await HttpClient.statusError(res, (status, text) => ({ message: `Tencent DSA failed to list ${startDate} (HTTP ${status}: ${text.slice(0, 200)})` }));
+      }
+      let answer: { code?: unknown; message?: unknown; codeDesc?: unknown; data?: unknown };
+      try {
+        answer = JSON.parse(await res.text(16 * 1024 * 1024));
+      } catch {
+        throw new CdnLogError('Transient', `Tencent DSA answered the listing of ${startDate} with something that is not JSON; retrying`);
+      }
+      if (answer.code !== 0) throw dsaError(Number(answer.code), String(answer.message ?? ''), String(answer.codeDesc ?? ''));
+      return answer.data;
+    },
+    { signal: ctx.signal, onRetry: () => ctx.stats.retries++ },
+  );
+
+  const packages: HourPackage[] = [];
+  const byHost = (data ?? {}) as Record<string, unknown>;
+  for (const host of hosts) {
+    const entries = byHost[host] ?? [];
+    if (!Array.isArray(entries)) throw new CdnLogError('ProviderError', `Tencent DSA listed ${host} as ${typeof entries}, not an array of hourly packages`);
+    for (const entry of entries as Array<{ datetime?: unknown; url?: unknown }>) {
+      const hourStartMs = beijingHourMs(entry?.datetime);
+      if (hourStartMs === null || typeof entry.url !== 'string') {
+        throw new CdnLogError('ProviderError', `Tencent DSA listed a package of ${host} without a usable datetime and url: ${JSON.stringify(entry).slice(0, 200)}`);
+      }
+      const label = `${host} ${entry.datetime} (UTC+8)`;
+      packages.push({ key: `${host} ${hourStartMs}`, url: entry.url, label, host, hourStartMs });
+    }
+  }
+  return packages;
+}
+
+function batches<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/**
+ * One window (within one Beijing day): list the hourly packages of the hosts, 10 hosts per call,
+ * then read the hours that overlap the window in time order, each package once per query. A package
+ * whose URL has expired (403) makes the listing be fetched again, once for that package; the fresh
+ * URLs serve the packages after it too.
+ */
+export async function* readDsaWindow(ctx: Ctx, window: TimeRange): AsyncIterable<CdnLogRecord[]> {
+  const startDate = beijingDate(window.fromMs);
+  const endDate = beijingDate(window.toMs - 1);
+  const hostBatches = batches(ctx.source.hosts, DSA_MAX_HOSTS_PER_CALL);
+  const listed: HourPackage[] = [];
+  for (const hosts of hostBatches) listed.push(...(await listPackages(ctx, hosts, startDate, endDate)));
+  const wanted = listed
+    .filter((p) => p.hourStartMs < window.toMs && p.hourStartMs + HOUR_MS > window.fromMs)
+    .sort((a, b) => a.hourStartMs - b.hourStartMs || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
+  const latestUrl = new Map<string, string>();
+
+  for (const listedPackage of wanted) {
+    if (!firstSighting(ctx, listedPackage.key)) continue;
+    let pkg: HourPackage = { ...listedPackage, url: latestUrl.get(listedPackage.key) ?? listedPackage.url };
+    for (let relisted = false; ; relisted = true) {
+      try {
+        for await (const records of readPackage(ctx, pkg, DSA_PACKAGES, (inflated) => decodeDsaPackage(inflated, pkg, pkg.host, ctx.stats))) {
+          const inside = records.filter((r) => r.timestamp >= window.fromMs && r.timestamp < window.toMs);
+          if (inside.length > 0) yield inside;
+        }
+        break;
+      } catch (err) {
+        if (!isExpiredPackageUrl(err) || relisted) throw err;
+        const hosts = hostBatches.find((b) => b.includes(pkg.host)) ?? [pkg.host];
+        const fresh = await listPackages(ctx, hosts, startDate, endDate);
+        for (const p of fresh) latestUrl.set(p.key, p.url);
+        const url = latestUrl.get(pkg.key);
+        ctx.stats.notes.push(`listed ${hosts.length === 1 ? hosts[0] : `${hosts.length} hosts`} again for ${startDate}: the URL of ${pkg.label} had expired`);
+        if (url === undefined) throw new CdnLogError('ProviderError', `Tencent DSA no longer lists the package ${pkg.label} after its URL expired`, { cause: err });
+        pkg = { ...pkg, url };
+      }
+    }
+  }
+}
