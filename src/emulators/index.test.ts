@@ -1,4 +1,4 @@
-import { startEmulators } from './index';
+import { EMULATED_PROVIDERS, startEmulators } from './index';
 import { rawRequest } from './loopback-client';
 
 const NOW_WINDOW = () => {
@@ -11,10 +11,15 @@ describe('startEmulators', () => {
     const fleet = await startEmulators({ seed: 3, rpm: 5 });
     try {
       const descriptions = fleet.describe();
-      expect(descriptions.map((d) => d.provider)).toEqual(['cloudflare', 'gcore']);
+      expect(descriptions.map((d) => d.provider)).toEqual(['cloudflare', 'gcore', 'tencent-dsa', 'naver-elsa']);
+      expect(EMULATED_PROVIDERS).toEqual(descriptions.map((d) => d.provider));
       for (const d of descriptions) expect(d.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
 
-      const [cloudflare, gcore] = descriptions;
+      const [cloudflare, gcore, dsa, elsa] = descriptions;
+      expect(dsa.sources).toHaveLength(12);
+      expect(dsa.sources[0]).toEqual({ host: 'h01.dsa.example.com' });
+      expect(dsa.credentials).toEqual({ secretId: expect.stringMatching(/^AKID/), secretKey: expect.any(String) });
+      expect(elsa.sources).toEqual([{ projectId: 8171, projectKey: 'Pbxxxxx_elsa-test' }]);
       expect(cloudflare.credentials).toMatchObject({ apiToken: expect.stringContaining('demo'), email: expect.any(String), apiKey: expect.any(String) });
       expect(cloudflare.sources).toEqual(fleet.emulators.cloudflare!.zones.map((z) => ({ zone: z.id, name: z.name, hosts: z.hosts })));
       expect(cloudflare.sources[0].zone).toMatch(/^[0-9a-f]{32}$/);
@@ -55,7 +60,7 @@ describe('startEmulators', () => {
     const takenPort = Number(new URL(holder.describe()[0].baseUrl).port);
     try {
       await expect(startEmulators({ providers: ['gcore', 'cloudflare'], port: takenPort - 1 })).rejects.toThrow();
-      await expect(startEmulators({ providers: ['tencent-dsa' as never] })).rejects.toThrow(/no emulator for provider 'tencent-dsa'/);
+      await expect(startEmulators({ providers: ['akamai' as never] })).rejects.toThrow(/no emulator for provider 'akamai'/);
     } finally {
       await holder.close();
     }

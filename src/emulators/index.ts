@@ -6,6 +6,8 @@
 import { cloudflareEmulator } from './cloudflare';
 import type { EmulatorDefinition, EmulatorDescription, RunningEmulator } from './emulator';
 import { gcoreEmulator } from './gcore';
+import { naverElsaEmulator } from './naver-elsa';
+import { tencentDsaEmulator } from './tencent-dsa';
 
 export type { EmulatorDescription } from './emulator';
 export {
@@ -16,6 +18,14 @@ export {
   startCloudflareEmulator,
 } from './cloudflare';
 export { type GcoreEmulator, type GcoreEmulatorOptions, type GcoreResource, gcoreWireRow, startGcoreEmulator } from './gcore';
+export {
+  type TencentDsaEmulator,
+  type TencentDsaEmulatorOptions,
+  dsaLogLine,
+  dsaRegionCodes,
+  startTencentDsaEmulator,
+} from './tencent-dsa';
+export { type ElsaProject, type NaverElsaEmulator, type NaverElsaEmulatorOptions, elsaLogDocument, startNaverElsaEmulator } from './naver-elsa';
 export { type Fault, FaultController } from './faults';
 export type { RequestLogEntry } from './http';
 export { type TrafficEvent, TrafficGenerator, type TrafficOptions } from './traffic';
@@ -23,7 +33,8 @@ export { type TrafficEvent, TrafficGenerator, type TrafficOptions } from './traf
 const EMULATORS = {
   cloudflare: cloudflareEmulator,
   gcore: gcoreEmulator,
-  // 'tencent-dsa': tencentDsaEmulator,  (and 'naver-elsa', 'tencent-edgeone') once they exist
+  'tencent-dsa': tencentDsaEmulator,
+  'naver-elsa': naverElsaEmulator,
 } as const;
 
 export type EmulatedProvider = keyof typeof EMULATORS;

@@ -2,12 +2,18 @@ import { badInput } from '../core/errors';
 import { isProviderId, PROVIDER_IDS, type ProviderId } from '../core/record';
 import { cloudflare } from './cloudflare';
 import { gcore } from './gcore';
+import { naverElsa } from './naver-elsa';
+import { tencentDsa } from './tencent-dsa';
+import { tencentEdgeOne } from './tencent-edgeone';
 import type { ProviderAdapter } from './types';
 
 /** Adding a provider: one folder and one line here. */
 const ADAPTERS: Partial<Record<ProviderId, ProviderAdapter<any, any>>> = {
   cloudflare,
   gcore,
+  'tencent-dsa': tencentDsa,
+  'naver-elsa': naverElsa,
+  'tencent-edgeone': tencentEdgeOne,
 };
 
 export function availableProviders(): ProviderId[] {

@@ -1,0 +1,205 @@
+import { badInput, CdnLogError, type ErrorKind } from '../../core/errors';
+import type { Filter } from '../../core/filter';
+import type { CdnLogRecord } from '../../core/record';
+import type { TimeRange } from '../../core/windows';
+import { HttpClient } from '../../transport/http';
+import { withRetry } from '../../transport/retry';
+import { firstSighting, isExpiredPackageUrl, type LogPackage, readPackage } from '../packages';
+import { signTc3 } from '../signing/tc3';
+import { type TencentCredentials, tencentCredentialsFromEnv, tencentRateKey } from '../tencent-credentials';
+import type { ReadContext } from '../types';
+import { EDGEONE_ACTION, EDGEONE_LIMITS, EDGEONE_PACKAGES, EDGEONE_RATE_LIMIT, EDGEONE_SERVICE, EDGEONE_VERSION, type EdgeOneLayer } from './limits';
+import { decodeEdgeOnePackage } from './parse';
+
+/** A zone, the layer, and the L4 proxies or L7 domains to read (all of the zone's when empty). */
+export interface EdgeOneSource {
+  zone: string;
+  layer: EdgeOneLayer;
+  /** ProxyIds (L4) or Domains (L7). */
+  ids: string[];
+}
+
+type Ctx = ReadContext<TencentCredentials, EdgeOneSource>;
+
+interface ListedPackage extends LogPackage {
+  /** The L4 proxy or L7 domain, the records' source for L4. */
+  owner: string;
+}
+
+interface PackagePage {
+  totalCount: number;
+  /** As listed, duplicates included: paging advances by this many. */
+  listed: number;
+  packages: ListedPackage[];
+}
+
+export function edgeOneCredentialsFromEnv(env: Record<string, string | undefined>): TencentCredentials {
+  return tencentCredentialsFromEnv(env, 'Tencent EdgeOne');
+}
+
+function list(value: string | string[] | undefined): string[] {
+  const given = (Array.isArray(value) ? value : typeof value === 'string' ? [value] : []).flatMap((v) => v.split(','));
+  return [...new Set(given.map((v) => v.trim()).filter((v) => v !== ''))];
+}
+
+/** `--zone`, and `--layer l4 --proxy …` or `--layer l7 --domain …` (the layer follows from --proxy when not given). */
+export function edgeOneSource(selector: Readonly<Record<string, string | string[]>>): EdgeOneSource {
+  const zone = selector.zone;
+  if (typeof zone !== 'string' || zone === '') throw badInput('zone', 'Tencent EdgeOne needs a zone: pass --zone <zone id> (zone-…)');
+  if (!/^zone-[0-9a-z]+$/.test(zone)) throw badInput('zone', `"${zone}" is not an EdgeOne zone ID (zone- followed by letters and digits)`);
+  const proxies = list(selector.proxy);
+  const domains = list(selector.domain);
+  const layer = selector.layer ?? (proxies.length > 0 ? 'l4' : 'l7');
+  if (layer !== 'l4' && layer !== 'l7') throw badInput('layer', `"${String(layer)}" is not an EdgeOne log layer: use l4 (proxy connections) or l7 (HTTP requests)`);
+  if (layer === 'l7' && proxies.length > 0) throw badInput('proxy', '--proxy names L4 proxies; with --layer l7 name domains with --domain');
+  if (layer === 'l4' && domains.length > 0) throw badInput('domain', '--domain names L7 domains; with --layer l4 name proxies with --proxy');
+  return { zone, layer, ids: layer === 'l4' ? proxies : domains };
+}
+
+export function edgeOneSourceName(source: EdgeOneSource): string {
+  return source.ids.length > 0 ? `${source.zone}/${source.ids.join(',')}` : source.zone;
+}
+
+/** EdgeOne filters nothing server-side beyond the source. */
+export function edgeOnePushedDown(): Filter[] {
+  return [];
+}
+
+/** `Response.Error.Code` (provider-spec §6.6) as an error kind, with what to check. */
+function edgeOneError(code: string, message: string, requestId: string): CdnLogError {
+  const said = `Tencent EdgeOne answered ${code}: ${message}`.slice(0, 400);
+  let kind: ErrorKind = 'ProviderError';
+  let hint = `request ${requestId}`;
+  if (code === 'AuthFailure.SignatureExpire') {
+    kind = 'AuthFailed';
+    hint = "this machine's clock is more than 5 min off Tencent's: check NTP";
+  } else if (code.startsWith('AuthFailure') || code === 'UnauthorizedOperation' || code.startsWith('UnauthorizedOperation.')) {
+    kind = 'AuthFailed';
+    hint = 'check TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, and that the key may call DownloadL4Logs/DownloadL7Logs on this zone';
+  } else if (code === 'RequestLimitExceeded' || code.startsWith('RequestLimitExceeded.')) {
+    kind = 'RateLimited';
+    hint = 'over 100 requests/s; slowing down';
+  } else if (code === 'InternalError' || code.startsWith('InternalError.')) {
+    kind = 'Transient';
+    hint = 'a Tencent-side failure; retrying';
+  } else if (code === 'ResourceUnavailable' || code.startsWith('ResourceNotFound')) {
+    hint = 'check --zone: the zone must exist in this account and have offline logs';
+  } else if (code.startsWith('InvalidParameter') || code === 'MissingParameter' || code === 'UnknownParameter') {
+    hint = 'check --zone, --proxy and --domain';
+  }
+  return new CdnLogError(kind, `${said} (${hint})`);
+}
+
+/** RFC 3339 to the second; the window is widened to whole seconds and records are cut to it locally. */
+function isoSeconds(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** One signed listing call: a page of up to 300 packages of the window. Signed per attempt. */
+async function listPage(ctx: Ctx, window: TimeRange, offset: number): Promise<PackagePage> {
+  const { zone, layer, ids } = ctx.source;
+  const action = EDGEONE_ACTION[layer];
+  const limit = EDGEONE_LIMITS.maxPageSize ?? 300;
+  const request: Record<string, unknown> = {
+    StartTime: isoSeconds(Math.floor(window.fromMs / 1000) * 1000),
+    EndTime: isoSeconds(Math.ceil(window.toMs / 1000) * 1000),
+    ZoneIds: [zone],
+    Limit: limit,
+    Offset: offset,
+  };
+  if (ids.length > 0) request[layer === 'l4' ? 'ProxyIds' : 'Domains'] = ids;
+  const body = JSON.stringify(request);
+  const url = `${ctx.baseUrl}/`;
+  const what = `the ${layer.toUpperCase()} packages of ${zone} at offset ${offset}`;
+
+  const answer = await withRetry(
+    ctx.http.retry,
+    async () => {
+      const timestampSec = Math.floor(ctx.nowMs() / 1000);
+      const contentType = 'application/json';
+      const { secretId, secretKey, token } = ctx.credentials;
+      const { authorization } = signTc3({ secretId, secretKey, service: EDGEONE_SERVICE, host: new URL(url).host, timestampSec, body, contentType });
+      const headers: Record<string, string> = {
+        'content-type': contentType,
+        authorization,
+        'x-tc-action': action,
+        'x-tc-version': EDGEONE_VERSION,
+        'x-tc-timestamp': String(timestampSec),
+        'x-tc-requestclient': 'cdn-log-bridge',
+      };
+      if (token) headers['x-tc-token'] = token;
+      ctx.stats.requests++;
+      const res = await ctx.http.send({
+        method: 'POST',
+        url,
+        headers,
+        body,
+        rateLimits: [[tencentRateKey('tencent-edgeone', ctx.credentials), EDGEONE_RATE_LIMIT]],
+        signal: ctx.signal,
+        onBytes: (n) => (ctx.stats.bytes += n),
+      });
+      if (res.status !== 200) {
+        throw await HttpClient.statusError(res, (status, text) => ({ message: `Tencent EdgeOne failed to list ${what} (HTTP ${status}: ${text.slice(0, 200)})` }));
+      }
+      let parsed: { Response?: { Error?: { Code?: unknown; Message?: unknown }; RequestId?: unknown; TotalCount?: unknown; Data?: unknown } };
+      try {
+        parsed = JSON.parse(await res.text(16 * 1024 * 1024));
+      } catch {
+        throw new CdnLogError('Transient', `Tencent EdgeOne answered the listing of ${what} with something that is not JSON; retrying`);
+      }
+      const response = parsed.Response ?? {};
+      if (response.Error) throw edgeOneError(String(response.Error.Code), String(response.Error.Message ?? ''), String(response.RequestId ?? ''));
+      return response;
+    },
+    { signal: ctx.signal, onRetry: () => ctx.stats.retries++ },
+  );
+
+  if (!Array.isArray(answer.Data) || typeof answer.TotalCount !== 'number') {
+    throw new CdnLogError('ProviderError', `Tencent EdgeOne answered the listing of ${what} without TotalCount and Data`);
+  }
+  const packages = (answer.Data as Array<Record<string, unknown>>).map((item): ListedPackage => {
+    const owner = String((layer === 'l4' ? item.ProxyId : item.Domain) ?? '');
+    const name = item.LogPacketName;
+    if (typeof name !== 'string' || typeof item.Url !== 'string') {
+      throw new CdnLogError('ProviderError', `Tencent EdgeOne listed a package without LogPacketName and Url: ${JSON.stringify(item).slice(0, 200)}`);
+    }
+    const size = typeof item.Size === 'number' ? item.Size : undefined;
+    const area = typeof item.Area === 'string' ? item.Area : '';
+    return { key: `${area}/${name}`, url: item.Url, sizeBytes: size, label: `${name}${area ? ` (${area})` : ''}`, owner };
+  });
+  return { totalCount: answer.TotalCount, listed: answer.Data.length, packages };
+}
+
+/**
+ * One window (within one UTC day): page through the package listing (Offset/Limit 300, until
+ * TotalCount) and read each package once per query, keeping the records inside the window. A
+ * package whose URL has expired (403) makes that page be listed again, once for that package.
+ */
+export async function* readEdgeOneWindow(ctx: Ctx, window: TimeRange): AsyncIterable<CdnLogRecord[]> {
+  const { layer, zone } = ctx.source;
+  for (let offset = 0; ; ) {
+    const page = await listPage(ctx, window, offset);
+    for (const listed of page.packages) {
+      if (!firstSighting(ctx, listed.key)) continue;
+      let pkg = listed;
+      for (let relisted = false; ; relisted = true) {
+        try {
+          const source = layer === 'l4' ? pkg.owner || zone : zone;
+          for await (const records of readPackage(ctx, pkg, EDGEONE_PACKAGES, (inflated) => decodeEdgeOnePackage(inflated, pkg, layer, source, ctx.stats))) {
+            const inside = records.filter((r) => r.timestamp >= window.fromMs && r.timestamp < window.toMs);
+            if (inside.length > 0) yield inside;
+          }
+          break;
+        } catch (err) {
+          if (!isExpiredPackageUrl(err) || relisted) throw err;
+          const fresh = (await listPage(ctx, window, offset)).packages.find((p) => p.key === pkg.key);
+          ctx.stats.notes.push(`listed ${zone} at offset ${offset} again: the URL of ${pkg.label} had expired`);
+          if (!fresh) throw new CdnLogError('ProviderError', `Tencent EdgeOne no longer lists the package ${pkg.label} after its URL expired`, { cause: err });
+          pkg = fresh;
+        }
+      }
+    }
+    offset += page.listed;
+    if (page.listed === 0 || offset >= page.totalCount) return;
+  }
+}
