@@ -64,8 +64,6 @@ describe('cdn-log-bridge query', () => {
     [['query', '--provider', 'akamai', '--from', '-1h', '--to', 'now'], /unknown provider "akamai"; available: gcore, cloudflare/],
     [['query', '--provider', 'gcore', '--emulator', '--from', '+1h', '--to', '+2h'], /is in the future for Gcore/],
     [['query', '--provider', 'cloudflare', '--emulator', '--from', '-10d', '--to', '-8d'], /serves logs for the last 7 d only/],
-    [['query', '--provider', 'cloudflare', '--zone', '023e105f4ecef8ad9ca31a8372d0c353', '--from', '-1h', '--to', '-2m'], /Cloudflare needs CLOUDFLARE_API_TOKEN/],
-    [['query', '--provider', 'gcore', '--resource', '1', '--from', '-1h', '--to', 'now'], /Gcore needs GCORE_API_KEY/],
     [['query', '--provider', 'cloudflare', '--zone', 'example.com', '--from', '-1h', '--to', '-2m'], /not a Cloudflare zone ID/],
     [['query', '--provider', 'gcore', '--emulator', '--from', '-1h', '--to', 'now', '--output', 'xml'], /"xml" is not an output format/],
     [['query', '--provider', 'gcore', '--emulator', '--from', '-1h', '--to', 'now', '--limit', '-3'], /"-3" is not a positive whole number/],
@@ -79,14 +77,42 @@ describe('cdn-log-bridge query', () => {
     expect(stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
+  it.each([
+    [['query', '--provider', 'cloudflare', '--zone', '023e105f4ecef8ad9ca31a8372d0c353', '--from', '-1h', '--to', '-2m'], /Cloudflare needs CLOUDFLARE_API_TOKEN/],
+    [['query', '--provider', 'gcore', '--resource', '1', '--from', '-1h', '--to', 'now'], /Gcore needs GCORE_API_KEY/],
+    [['query', '--provider', 'tencent-dsa', '--host', 'a.example.com', '--from', '-6h', '--to', '-3h'], /Tencent DSA needs TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY/],
+    [['query', '--provider', 'tencent-edgeone', '--zone', 'zone-2mzegj4vln5f', '--from', '-6h', '--to', '-3h'], /Tencent EdgeOne needs TENCENTCLOUD_SECRET_ID/],
+    [['query', '--provider', 'naver-elsa', '--project-id', '1', '--project-key', 'k', '--from', '-1h'], /NAVER ELSA needs NCLOUD_ACCESS_KEY and NCLOUD_SECRET_KEY/],
+  ])('exits 3 naming the variables when credentials are missing: %j', async (args, message) => {
+    const { code, stderr } = await run(args as string[]);
+    expect(code).toBe(3);
+    expect(stderr).toMatch(message);
+  });
+
+  it.each(['tencent-dsa', 'naver-elsa'])('prints 5 table rows from the %s emulator', async (provider) => {
+    const { code, stdout, stderr } = await run(['query', '--provider', provider, '--emulator', '--from', '-6h', '--to', '-3h', '--limit', '5', '--output', 'table']);
+    expect(code).toBe(0);
+    expect(stdout.trimEnd().split('\n')).toHaveLength(7);
+    expect(stderr).toMatch(/^5 records, .*stopped at --limit/m);
+  });
+
+  it('reads the DSA hosts given with repeated --host, and names a bad one', async () => {
+    const ok = await run(['query', '--provider', 'tencent-dsa', '--emulator', '--host', 'h02.dsa.example.com', '--host', 'h03.dsa.example.com', '--from', '-6h', '--to', '-5h', '--fields', 'host', '--limit', '100000']);
+    expect(ok.code).toBe(0);
+    expect(new Set(ok.stdout.trim().split('\n').map((l) => JSON.parse(l).host))).toEqual(new Set(['h02.dsa.example.com', 'h03.dsa.example.com']));
+    const bad = await run(['query', '--provider', 'tencent-dsa', '--emulator', '--host', 'nope.example.com', '--from', '-6h', '--to', '-5h']);
+    expect(bad.code).toBe(4);
+    expect(bad.stderr).toMatch(/Tencent DSA answered 4000 .*nope\.example\.com/);
+  });
+
   describe('against a running emulator', () => {
     let fleet: Awaited<ReturnType<typeof startEmulators>>;
     beforeAll(async () => {
-      fleet = await startEmulators({ providers: ['cloudflare', 'gcore'] });
+      fleet = await startEmulators({ providers: ['cloudflare', 'gcore', 'tencent-dsa', 'naver-elsa'] });
     });
     afterAll(() => fleet.close());
 
-    it.each(['cloudflare', 'gcore'])('the command the demo prints for %s works as printed', async (provider) => {
+    it.each(['cloudflare', 'gcore', 'tencent-dsa', 'naver-elsa'])('the command the demo prints for %s works as printed', async (provider) => {
       const described = fleet.describe().find((d) => d.provider === provider)!;
       const words = demoCommand(described).split(' ');
       const env = Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => w.split(/=(.*)/s).slice(0, 2)).map(([k, v]) => [k, v.slice(1, -1)]));
@@ -125,7 +151,6 @@ describe('cdn-log-bridge emulate', () => {
   it.each([
     [['emulate', '--provider', 'akamai'], /there is no emulator for "akamai"; emulated: cloudflare, gcore/],
     [['emulate', '--port', 'abc'], /port: "abc" is not a whole number/],
-    [['query', '--provider', 'tencent-dsa', '--emulator', '--from', '-1h'], /provider "tencent-dsa" is not implemented yet/],
   ])('exits 2 on %j', async (args, message) => {
     const { code, stderr } = await run(args);
     expect(code).toBe(2);

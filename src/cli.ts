@@ -4,7 +4,7 @@ import { demoCommand } from './cli/demo';
 import { EXIT, exitCodeFor } from './cli/exit-codes';
 import { type CliIo, queryCommand } from './cli/query';
 
-const HELP = `cdn-log-bridge: CDN access logs from Gcore, Cloudflare (and soon Tencent DSA, NAVER ELSA, Tencent EdgeOne) as one stream.
+const HELP = `cdn-log-bridge: CDN and edge logs from Gcore, Cloudflare, Tencent DSA, Tencent EdgeOne and NAVER ELSA as one stream.
 
 Commands:
   query     read one range of one source and print records   (cdn-log-bridge query --help)

@@ -3,7 +3,7 @@ import { type EmulatedProvider, EMULATED_PROVIDERS, startEmulators } from '../em
 import { parseOptions } from './args';
 import type { CliIo } from './query';
 
-export const EMULATE_HELP = `Usage: cdn-log-bridge emulate [--provider cloudflare|gcore] [--port N] [--rpm N] [--seed N]
+export const EMULATE_HELP = `Usage: cdn-log-bridge emulate [--provider <id>]... [--port N] [--rpm N] [--seed N]
 
 Starts provider emulators on 127.0.0.1 (all of them unless --provider is given; --port is the first
 port, the next emulator takes the next one; default: free ports). Prints one JSON line per emulator

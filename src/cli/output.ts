@@ -4,8 +4,13 @@ import type { CdnLogRecord } from '../core/record';
 export const OUTPUT_FORMATS = ['ndjson', 'table', 'csv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-/** Columns of `table` and `csv` when no --fields are given. */
+/** Columns of `table` and `csv` when no --fields are given: access logs, and application logs (ELSA). */
 export const DEFAULT_COLUMNS = ['timestamp', 'status', 'method', 'host', 'path', 'cacheStatus', 'bytesSent', 'clientIp', 'edgeLocation'] as const;
+const APPLICATION_LOG_COLUMNS = ['timestamp', 'severity', 'source', 'message'] as const;
+
+export function defaultColumns(provider: string): readonly string[] {
+  return provider === 'naver-elsa' ? APPLICATION_LOG_COLUMNS : DEFAULT_COLUMNS;
+}
 
 function cellText(record: CdnLogRecord, field: string): string {
   const value = (record as unknown as Record<string, unknown>)[field];
@@ -35,8 +40,9 @@ export class RecordWriter {
     private readonly fields: readonly string[] | undefined,
     /** Returns false when the destination wants the writer to wait (stream backpressure). */
     private readonly write: (text: string) => boolean | void,
+    columns: readonly string[] = DEFAULT_COLUMNS,
   ) {
-    this.columns = fields ?? DEFAULT_COLUMNS;
+    this.columns = fields ?? columns;
   }
 
   /** Writes (or, for a table, keeps) a batch; false means: wait for the destination to drain. */

@@ -4,16 +4,21 @@ import { parseQuery } from '../core/query';
 import { formatTime, parseTime } from '../core/time';
 import { type EmulatedProvider, EMULATED_PROVIDERS, startEmulators } from '../emulators';
 import { runQuery, type QueryMeta, type QueryProgress } from '../providers/run';
-import { providerAdapter } from '../providers/registry';
+import { availableProviders, providerAdapter } from '../providers/registry';
 import { HttpClient } from '../transport/http';
 import { DEFAULT_RETRY } from '../transport/retry';
 import { parseOptions } from './args';
 import { demoEnv, demoSelector } from './demo';
-import { OUTPUT_FORMATS, type OutputFormat, RecordWriter } from './output';
+import { IDENTITY_KEYS, SOURCE_FLAGS } from './source-flags';
+import { defaultColumns, OUTPUT_FORMATS, type OutputFormat, RecordWriter } from './output';
 
 export const QUERY_HELP = `Usage: cdn-log-bridge query --provider <id> <source> --from <time> [--to <time>] [options]
 
-Sources:   --zone <zone id> (cloudflare)   --resource <id> | --cname <domain> (gcore)
+Sources:   cloudflare       --zone <zone id>
+           gcore            --resource <id> | --cname <domain>
+           tencent-dsa      --host <domain> (repeatable; 10 per listing call)
+           tencent-edgeone  --zone <zone-…> [--layer l7 --domain <d>… | --layer l4 --proxy <id>…] (default l7, all of the zone)
+           naver-elsa       --project-id <n> --project-key <key>
 Times:     ISO 8601 with a zone (2026-11-22T10:00:00Z), relative (-15m, -2h, -1d) or now (--to defaults to now)
 Options:   --filter 'status>=500'  (repeatable; = != in 'not in' > >= < <= contains =~ !~)
            --search <text>         free text in host, path, query, user agent, referer, client IP
@@ -22,11 +27,14 @@ Options:   --filter 'status>=500'  (repeatable; = != in 'not in' > >= < <= conta
            --output ndjson|table|csv
            --field-set record|default|all|A,B   Cloudflare fields to request (default: record)
            --sample F              Cloudflare: about this fraction (0..1] of records, at random
-           --format csv|tsv        Gcore download format (default: tsv)
+           --format csv|tsv        Gcore download format (default: tsv); naver-elsa: json|csv (default: json)
+           --count N               NAVER ELSA: documents per download, 1..200000 (default 200000; a full one is split)
+           --package-host <host>   DSA, EdgeOne: also fetch log packages from this host (.suffix for its subdomains)
            --base-url <url>        provider API root (default: the real API)
            --retries N             retries of a failed request or window (default 5)
            --emulator              start the provider's emulator in-process and use its demo credentials
-Credentials come from the environment: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY), GCORE_API_KEY.
+Credentials come from the environment: CLOUDFLARE_API_TOKEN (or CLOUDFLARE_EMAIL + CLOUDFLARE_API_KEY), GCORE_API_KEY,
+TENCENTCLOUD_SECRET_ID + TENCENTCLOUD_SECRET_KEY (DSA, EdgeOne), NCLOUD_ACCESS_KEY + NCLOUD_SECRET_KEY (ELSA).
 Exit codes: 0 ok, 2 bad input, 3 authentication, 4 provider error after retries.`;
 
 export interface CliIo {
@@ -51,6 +59,14 @@ const QUERY_OPTIONS = {
   zone: { type: 'string' },
   resource: { type: 'string' },
   cname: { type: 'string' },
+  host: { type: 'string', multiple: true },
+  layer: { type: 'string' },
+  proxy: { type: 'string', multiple: true },
+  domain: { type: 'string', multiple: true },
+  'project-id': { type: 'string' },
+  'project-key': { type: 'string' },
+  count: { type: 'string' },
+  'package-host': { type: 'string', multiple: true },
   from: { type: 'string' },
   to: { type: 'string' },
   filter: { type: 'string', multiple: true },
@@ -74,7 +90,7 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
     io.stdout(QUERY_HELP + '\n');
     return 0;
   }
-  if (!opts.provider) throw badInput('provider', 'missing --provider (cloudflare, gcore)');
+  if (!opts.provider) throw badInput('provider', `missing --provider (${availableProviders().join(', ')})`);
   const adapter = providerAdapter(opts.provider);
   if (!opts.from) throw badInput('from', 'missing --from (e.g. -1h or 2026-11-22T10:00:00Z)');
   const output = (opts.output ?? 'ndjson') as OutputFormat;
@@ -86,12 +102,17 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
   if (!(Number.isInteger(retries) && retries >= 0)) throw badInput('retries', `"${opts.retries}" is not a whole number`);
 
   const now = io.nowMs();
-  const selector: Record<string, string> = {};
-  for (const key of ['zone', 'resource', 'cname'] as const) if (opts[key]) selector[key] = opts[key];
+  const selector: Record<string, string | string[]> = {};
+  for (const [flag, key] of Object.entries(SOURCE_FLAGS)) {
+    const value = opts[flag as keyof typeof SOURCE_FLAGS];
+    if (value !== undefined) selector[key] = value;
+  }
   const options: Record<string, string> = {};
   if (opts['field-set']) options.fieldSet = opts['field-set'];
   if (opts.format) options.format = opts.format;
   if (opts.sample) options.sample = opts.sample;
+  if (opts.count) options.count = opts.count;
+  if (opts['package-host']) options.packageHosts = opts['package-host'].join(',');
   const query = parseQuery({
     provider: opts.provider,
     source: selector,
@@ -105,6 +126,8 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
   });
 
   let baseUrl = opts['base-url'];
+  // Package URLs (DSA, EdgeOne) on the API origin the user chose are trusted: an emulator's, in practice.
+  const trustedPackageOrigins = baseUrl ? [originOf(baseUrl)] : [];
   let credentials: unknown;
   let emulators: Awaited<ReturnType<typeof startEmulators>> | null = null;
   if (opts.emulator) {
@@ -116,8 +139,10 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
     if (emulators) {
       const [demo] = emulators.describe();
       baseUrl = demo.baseUrl;
+      trustedPackageOrigins.push(demo.baseUrl);
       credentials = adapter.credentialsFromEnv(demoEnv(adapter.id, demo.credentials));
-      if (Object.keys(query.source).length === 0) query.source = demoSelector(demo.sources[0]);
+      // The emulator's first source, unless the query names one; a --layer or --domain alone is kept.
+      if (!Object.keys(query.source).some((key) => IDENTITY_KEYS.has(key))) query.source = { ...demoSelector(demo.sources[0]), ...query.source };
     } else {
       adapter.parseSource(query.source); // a wrong source is named before missing credentials
       credentials = adapter.credentialsFromEnv(io.env);
@@ -126,6 +151,7 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
     const run = runQuery(adapter, credentials, query, {
       http,
       baseUrl,
+      trustedPackageOrigins,
       nowMs: io.nowMs,
       onProgress: (p) => {
         const t = io.nowMs();
@@ -137,7 +163,7 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
     for (const clamp of run.meta.clamps) {
       io.stderr(`note: --${clamp.side} moved from ${formatTime(clamp.requestedMs)} to ${formatTime(clamp.effectiveMs)}: ${clamp.reason}\n`);
     }
-    const writer = new RecordWriter(output, query.fields, io.stdout);
+    const writer = new RecordWriter(output, query.fields, io.stdout, defaultColumns(adapter.id));
     for await (const batch of run.records) {
       if (!writer.add(batch)) await io.drained?.();
     }
@@ -148,6 +174,14 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
   } finally {
     await http.close();
     await emulators?.close();
+  }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    throw badInput('base-url', `"${url}" is not a URL`);
   }
 }
 
