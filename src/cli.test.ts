@@ -89,8 +89,8 @@ describe('cdn-log-bridge query', () => {
     expect(stderr).toMatch(message);
   });
 
-  it.each(['tencent-dsa', 'naver-elsa'])('prints 5 table rows from the %s emulator', async (provider) => {
-    const { code, stdout, stderr } = await run(['query', '--provider', provider, '--emulator', '--from', '-6h', '--to', '-3h', '--limit', '5', '--output', 'table']);
+  it.each([['tencent-dsa'], ['naver-elsa'], ['tencent-edgeone', '--layer', 'l7'], ['tencent-edgeone', '--layer', 'l4']])('prints 5 table rows from the %s emulator', async (provider, ...source) => {
+    const { code, stdout, stderr } = await run(['query', '--provider', provider, '--emulator', ...source, '--from', '-6h', '--to', '-3h', '--limit', '5', '--output', 'table']);
     expect(code).toBe(0);
     expect(stdout.trimEnd().split('\n')).toHaveLength(7);
     expect(stderr).toMatch(/^5 records, .*stopped at --limit/m);
@@ -108,11 +108,11 @@ describe('cdn-log-bridge query', () => {
   describe('against a running emulator', () => {
     let fleet: Awaited<ReturnType<typeof startEmulators>>;
     beforeAll(async () => {
-      fleet = await startEmulators({ providers: ['cloudflare', 'gcore', 'tencent-dsa', 'naver-elsa'] });
+      fleet = await startEmulators();
     });
     afterAll(() => fleet.close());
 
-    it.each(['cloudflare', 'gcore', 'tencent-dsa', 'naver-elsa'])('the command the demo prints for %s works as printed', async (provider) => {
+    it.each(['cloudflare', 'gcore', 'tencent-dsa', 'tencent-edgeone', 'naver-elsa'])('the command the demo prints for %s works as printed', async (provider) => {
       const described = fleet.describe().find((d) => d.provider === provider)!;
       const words = demoCommand(described).split(' ');
       const env = Object.fromEntries(words.filter((w) => /^[A-Z_]+=/.test(w)).map((w) => w.split(/=(.*)/s).slice(0, 2)).map(([k, v]) => [k, v.slice(1, -1)]));

@@ -11,11 +11,12 @@ describe('startEmulators', () => {
     const fleet = await startEmulators({ seed: 3, rpm: 5 });
     try {
       const descriptions = fleet.describe();
-      expect(descriptions.map((d) => d.provider)).toEqual(['cloudflare', 'gcore', 'tencent-dsa', 'naver-elsa']);
+      expect(descriptions.map((d) => d.provider)).toEqual(['cloudflare', 'gcore', 'tencent-dsa', 'tencent-edgeone', 'naver-elsa']);
       expect(EMULATED_PROVIDERS).toEqual(descriptions.map((d) => d.provider));
       for (const d of descriptions) expect(d.baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);
 
-      const [cloudflare, gcore, dsa, elsa] = descriptions;
+      const [cloudflare, gcore, dsa, edgeone, elsa] = descriptions;
+      expect(edgeone.sources).toEqual([{ zone: 'zone-2mzegj4vln5f', domains: ['www.example.com', 'static.example.com'], proxies: expect.any(Array) }]);
       expect(dsa.sources).toHaveLength(12);
       expect(dsa.sources[0]).toEqual({ host: 'h01.dsa.example.com' });
       expect(dsa.credentials).toEqual({ secretId: expect.stringMatching(/^AKID/), secretKey: expect.any(String) });

@@ -8,6 +8,7 @@ import type { EmulatorDefinition, EmulatorDescription, RunningEmulator } from '.
 import { gcoreEmulator } from './gcore';
 import { naverElsaEmulator } from './naver-elsa';
 import { tencentDsaEmulator } from './tencent-dsa';
+import { tencentEdgeOneEmulator } from './tencent-edgeone';
 
 export type { EmulatorDescription } from './emulator';
 export {
@@ -25,6 +26,14 @@ export {
   dsaRegionCodes,
   startTencentDsaEmulator,
 } from './tencent-dsa';
+export {
+  type EdgeOneZone,
+  type TencentEdgeOneEmulator,
+  type TencentEdgeOneEmulatorOptions,
+  edgeOneL4Record,
+  edgeOneL7Record,
+  startTencentEdgeOneEmulator,
+} from './tencent-edgeone';
 export { type ElsaProject, type NaverElsaEmulator, type NaverElsaEmulatorOptions, elsaLogDocument, startNaverElsaEmulator } from './naver-elsa';
 export { type Fault, FaultController } from './faults';
 export type { RequestLogEntry } from './http';
@@ -34,6 +43,7 @@ const EMULATORS = {
   cloudflare: cloudflareEmulator,
   gcore: gcoreEmulator,
   'tencent-dsa': tencentDsaEmulator,
+  'tencent-edgeone': tencentEdgeOneEmulator,
   'naver-elsa': naverElsaEmulator,
 } as const;
 

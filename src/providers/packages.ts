@@ -8,6 +8,7 @@
 import { CdnLogError, type ErrorKind } from '../core/errors';
 import type { CdnLogRecord } from '../core/record';
 import { formatDuration } from '../core/time';
+import type { TimeRange } from '../core/windows';
 import { gunzip } from '../transport/decode';
 import { HttpClient, redactUrl } from '../transport/http';
 import { checkPackageUrl, type PackageUrlPolicy } from '../transport/package-url';
@@ -53,7 +54,7 @@ export function firstSighting(ctx: ReadContext<unknown, unknown>, key: string): 
 }
 
 /** True for the refusal a caller may answer by listing again: the signed URL expired or was revoked. */
-export function isExpiredPackageUrl(err: unknown): boolean {
+function isExpiredPackageUrl(err: unknown): boolean {
   return err instanceof CdnLogError && err.status === 403;
 }
 
@@ -116,4 +117,40 @@ async function* attempt(ctx: ReadContext<unknown, unknown>, pkg: LogPackage, rul
  */
 export function readPackage(ctx: ReadContext<unknown, unknown>, pkg: LogPackage, rules: PackageRules, decode: PackageDecoder): AsyncIterable<CdnLogRecord[]> {
   return readResumable(ctx.http.retry, ctx.stats, () => attempt(ctx, pkg, rules, decode), ctx.signal);
+}
+
+/**
+ * Reads the packages of a listing in order, each at most once per query, keeping the records inside
+ * `window` (a package covers an hour; a window may cut it). A package whose URL has expired (403)
+ * calls `relist` once for that package; the fresh URLs serve the packages after it too.
+ */
+export async function* readListedPackages<P extends LogPackage>(
+  ctx: ReadContext<unknown, unknown>,
+  window: TimeRange,
+  packages: readonly P[],
+  rules: PackageRules,
+  decode: (inflated: AsyncIterable<Buffer>, pkg: P) => AsyncIterable<CdnLogRecord[]>,
+  relist: (expired: P) => Promise<readonly LogPackage[]>,
+): AsyncIterable<CdnLogRecord[]> {
+  const latestUrl = new Map<string, string>();
+  for (const listed of packages) {
+    if (!firstSighting(ctx, listed.key)) continue;
+    let pkg: P = { ...listed, url: latestUrl.get(listed.key) ?? listed.url };
+    for (let relisted = false; ; relisted = true) {
+      try {
+        const current = pkg;
+        for await (const records of readPackage(ctx, current, rules, (inflated) => decode(inflated, current))) {
+          const inside = records.filter((r) => r.timestamp >= window.fromMs && r.timestamp < window.toMs);
+          if (inside.length > 0) yield inside;
+        }
+        break;
+      } catch (err) {
+        if (!isExpiredPackageUrl(err) || relisted) throw err;
+        for (const fresh of await relist(pkg)) latestUrl.set(fresh.key, fresh.url);
+        const url = latestUrl.get(pkg.key);
+        if (url === undefined) throw new CdnLogError('ProviderError', `${rules.who} no longer lists the package ${pkg.label} after its URL expired`, { cause: err });
+        pkg = { ...pkg, url };
+      }
+    }
+  }
 }

@@ -6,7 +6,7 @@ import { HOUR_MS } from '../../core/time';
 import type { TimeRange } from '../../core/windows';
 import { HttpClient } from '../../transport/http';
 import { withRetry } from '../../transport/retry';
-import { firstSighting, isExpiredPackageUrl, type LogPackage, readPackage } from '../packages';
+import { type LogPackage, readListedPackages } from '../packages';
 import { signTencentV1 } from '../signing/tencent-v1';
 import { type TencentCredentials, tencentCredentialsFromEnv, tencentRateKey } from '../tencent-credentials';
 import type { ReadContext } from '../types';
@@ -170,28 +170,16 @@ export async function* readDsaWindow(ctx: Ctx, window: TimeRange): AsyncIterable
   const wanted = listed
     .filter((p) => p.hourStartMs < window.toMs && p.hourStartMs + HOUR_MS > window.fromMs)
     .sort((a, b) => a.hourStartMs - b.hourStartMs || (a.host < b.host ? -1 : a.host > b.host ? 1 : 0));
-  const latestUrl = new Map<string, string>();
-
-  for (const listedPackage of wanted) {
-    if (!firstSighting(ctx, listedPackage.key)) continue;
-    let pkg: HourPackage = { ...listedPackage, url: latestUrl.get(listedPackage.key) ?? listedPackage.url };
-    for (let relisted = false; ; relisted = true) {
-      try {
-        for await (const records of readPackage(ctx, pkg, DSA_PACKAGES, (inflated) => decodeDsaPackage(inflated, pkg, pkg.host, ctx.stats))) {
-          const inside = records.filter((r) => r.timestamp >= window.fromMs && r.timestamp < window.toMs);
-          if (inside.length > 0) yield inside;
-        }
-        break;
-      } catch (err) {
-        if (!isExpiredPackageUrl(err) || relisted) throw err;
-        const hosts = hostBatches.find((b) => b.includes(pkg.host)) ?? [pkg.host];
-        const fresh = await listPackages(ctx, hosts, startDate, endDate);
-        for (const p of fresh) latestUrl.set(p.key, p.url);
-        const url = latestUrl.get(pkg.key);
-        ctx.stats.notes.push(`listed ${hosts.length === 1 ? hosts[0] : `${hosts.length} hosts`} again for ${startDate}: the URL of ${pkg.label} had expired`);
-        if (url === undefined) throw new CdnLogError('ProviderError', `Tencent DSA no longer lists the package ${pkg.label} after its URL expired`, { cause: err });
-        pkg = { ...pkg, url };
-      }
-    }
-  }
+  yield* readListedPackages(
+    ctx,
+    window,
+    wanted,
+    DSA_PACKAGES,
+    (inflated, pkg) => decodeDsaPackage(inflated, pkg, pkg.host, ctx.stats),
+    (expired) => {
+      const hosts = hostBatches.find((b) => b.includes(expired.host)) ?? [expired.host];
+      ctx.stats.notes.push(`listed ${hosts.length === 1 ? hosts[0] : `${hosts.length} hosts`} again for ${startDate}: the URL of ${expired.label} had expired`);
+      return listPackages(ctx, hosts, startDate, endDate);
+    },
+  );
 }

@@ -4,7 +4,7 @@ import type { CdnLogRecord } from '../../core/record';
 import type { TimeRange } from '../../core/windows';
 import { HttpClient } from '../../transport/http';
 import { withRetry } from '../../transport/retry';
-import { firstSighting, isExpiredPackageUrl, type LogPackage, readPackage } from '../packages';
+import { type LogPackage, readListedPackages } from '../packages';
 import { signTc3 } from '../signing/tc3';
 import { type TencentCredentials, tencentCredentialsFromEnv, tencentRateKey } from '../tencent-credentials';
 import type { ReadContext } from '../types';
@@ -173,32 +173,23 @@ async function listPage(ctx: Ctx, window: TimeRange, offset: number): Promise<Pa
 /**
  * One window (within one UTC day): page through the package listing (Offset/Limit 300, until
  * TotalCount) and read each package once per query, keeping the records inside the window. A
- * package whose URL has expired (403) makes that page be listed again, once for that package.
+ * package whose URL has expired (403) makes its page be listed again, once for that package.
  */
 export async function* readEdgeOneWindow(ctx: Ctx, window: TimeRange): AsyncIterable<CdnLogRecord[]> {
   const { layer, zone } = ctx.source;
   for (let offset = 0; ; ) {
     const page = await listPage(ctx, window, offset);
-    for (const listed of page.packages) {
-      if (!firstSighting(ctx, listed.key)) continue;
-      let pkg = listed;
-      for (let relisted = false; ; relisted = true) {
-        try {
-          const source = layer === 'l4' ? pkg.owner || zone : zone;
-          for await (const records of readPackage(ctx, pkg, EDGEONE_PACKAGES, (inflated) => decodeEdgeOnePackage(inflated, pkg, layer, source, ctx.stats))) {
-            const inside = records.filter((r) => r.timestamp >= window.fromMs && r.timestamp < window.toMs);
-            if (inside.length > 0) yield inside;
-          }
-          break;
-        } catch (err) {
-          if (!isExpiredPackageUrl(err) || relisted) throw err;
-          const fresh = (await listPage(ctx, window, offset)).packages.find((p) => p.key === pkg.key);
-          ctx.stats.notes.push(`listed ${zone} at offset ${offset} again: the URL of ${pkg.label} had expired`);
-          if (!fresh) throw new CdnLogError('ProviderError', `Tencent EdgeOne no longer lists the package ${pkg.label} after its URL expired`, { cause: err });
-          pkg = fresh;
-        }
-      }
-    }
+    yield* readListedPackages(
+      ctx,
+      window,
+      page.packages,
+      EDGEONE_PACKAGES,
+      (inflated, pkg) => decodeEdgeOnePackage(inflated, pkg, layer, layer === 'l4' ? pkg.owner || zone : zone, ctx.stats),
+      async (expired) => {
+        ctx.stats.notes.push(`listed ${zone} at offset ${offset} again: the URL of ${expired.label} had expired`);
+        return (await listPage(ctx, window, offset)).packages;
+      },
+    );
     offset += page.listed;
     if (page.listed === 0 || offset >= page.totalCount) return;
   }

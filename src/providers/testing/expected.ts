@@ -106,6 +106,59 @@ export function expectedElsa(doc: Record<string, string | number>, projectKey: s
   };
 }
 
+/**
+ * Tencent EdgeOne L7 (provider-spec §6.5, §8): second-precision times, three cache outcomes, the
+ * edge server id as the location. `wire` is what the emulator wrote for the event, for the values
+ * it derives (edge IP, request bytes, origin time).
+ */
+export function expectedEdgeOneL7(event: TrafficEvent, zone: string, wire: Record<string, string | number>): CdnLogRecord {
+  const attributes: CdnLogRecord['attributes'] = { RequestStatus: wire.RequestStatus, RequestBytes: wire.RequestBytes, EdgeServerIP: wire.EdgeServerIP };
+  if (wire.EdgeInternalTime !== -1) attributes.EdgeInternalTime = wire.EdgeInternalTime;
+  return {
+    ...base(event),
+    provider: 'tencent-edgeone',
+    source: zone,
+    id: '',
+    timestamp: Math.floor(event.timestampMs / 1000) * 1000,
+    clientPort: event.clientPort,
+    country: event.country,
+    protocol: PROTOCOL_VERSION[event.protocol],
+    durationMs: event.durationMs,
+    cacheStatus: event.cacheStatus === 'HIT' ? 'HIT' : event.cacheStatus === 'DYNAMIC' || event.cacheStatus === 'BYPASS' ? 'DYNAMIC' : 'MISS',
+    edgeLocation: String(wire.EdgeServerID),
+    range: event.range,
+    contentType: null,
+    requestId: event.rayId,
+    attributes,
+  };
+}
+
+/** Tencent EdgeOne L4: a connection record, no HTTP fields; the vendor's `Disconnet*` names kept. */
+export function expectedEdgeOneL4(event: TrafficEvent, proxy: string, wire: Record<string, string | number>): CdnLogRecord {
+  const connected = wire.DisconnetTimeStamp !== '-';
+  const attributes: CdnLogRecord['attributes'] = {
+    ServiceID: proxy,
+    ConnectTimeStamp: wire.ConnectTimeStamp,
+    ForwardProtocol: wire.ForwardProtocol,
+    ForwardPort: wire.ForwardPort,
+    SentBytes: event.bodyBytes,
+  };
+  if (connected) {
+    attributes.DisconnetTimeStamp = wire.DisconnetTimeStamp;
+    attributes.DisconnetReason = wire.DisconnetReason;
+  }
+  return {
+    ...emptyRecord('tencent-edgeone', proxy, Math.floor(event.timestampMs / 1000) * 1000),
+    clientIp: event.clientIp,
+    country: event.country,
+    edgeLocation: String(wire.EdgeIP),
+    bytesSent: event.bytesSent,
+    durationMs: connected ? Date.parse(String(wire.DisconnetTimeStamp)) - Date.parse(String(wire.ConnectTimeStamp)) : null,
+    requestId: event.rayId,
+    attributes,
+  };
+}
+
 const COMPARED_FIELDS = FIELD_NAMES.filter((f) => f !== 'id' && f !== 'attributes') as Array<keyof CdnLogRecord>;
 
 function sortedAttributes(attributes: CdnLogRecord['attributes']): unknown[] {
