@@ -30,12 +30,18 @@ export type CacheStatus = (typeof CACHE_STATUSES)[number];
 
 const CACHE_STATUS_SET: ReadonlySet<string> = new Set(CACHE_STATUSES);
 
+/** Providers use a handful of spellings; each is mapped once (bounded: a hostile feed cannot grow it). */
+const CACHE_STATUS_MEMO = new Map<string, CacheStatus>();
+
 /** Maps a provider's cache status (`hit`, `HIT`, `Dynamic`, `stream_hit`, `-`, empty) to the enum. */
 export function normaliseCacheStatus(raw: string | null | undefined): CacheStatus {
   if (raw === null || raw === undefined) return 'UNKNOWN';
-  if (CACHE_STATUS_SET.has(raw)) return raw as CacheStatus; // already canonical (Gcore, EdgeOne)
+  const known = CACHE_STATUS_MEMO.get(raw);
+  if (known !== undefined) return known;
   const upper = raw.trim().toUpperCase().replace(/[\s-]+/g, '_');
-  return CACHE_STATUS_SET.has(upper) ? (upper as CacheStatus) : 'UNKNOWN';
+  const status = CACHE_STATUS_SET.has(upper) ? (upper as CacheStatus) : 'UNKNOWN';
+  if (CACHE_STATUS_MEMO.size < 256) CACHE_STATUS_MEMO.set(raw, status);
+  return status;
 }
 
 export type Severity = 'error' | 'warning' | 'info';
@@ -137,12 +143,19 @@ export function intOrNull(raw: string | number | null | undefined): number | nul
   return Number.isFinite(n) ? n : null;
 }
 
+const PROTOCOL_MEMO = new Map<string, string>();
+
 /** `HTTP/1.1` → `1.1`, `HTTP/2.0` → `2`, `HTTP/3` → `3` (provider-spec §8). */
 export function protocolVersion(raw: string | null | undefined): string | null {
   const value = presentOrNull(raw);
   if (value === null) return null;
-  const version = value.replace(/^HTTP\//i, '');
-  return version === '2.0' || version === '3.0' ? version[0] : version;
+  let version = PROTOCOL_MEMO.get(value);
+  if (version === undefined) {
+    version = value.replace(/^HTTP\//i, '');
+    if (version === '2.0' || version === '3.0') version = version[0];
+    if (PROTOCOL_MEMO.size < 64) PROTOCOL_MEMO.set(value, version);
+  }
+  return version;
 }
 
 /** Splits a request URI at the first `?` into path and query (query without the `?`, null when absent or empty). */

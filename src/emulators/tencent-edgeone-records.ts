@@ -1,12 +1,13 @@
 /**
  * Tencent EdgeOne offline-log packages (provider-spec §6.5): how a traffic event is written as an L7
- * (site acceleration) or L4 (proxy) record, and how a package's records become the `.log.gz` bytes.
+ * (site acceleration) or L4 (proxy) record, how a package's records become the `.log.gz` bytes, and the
+ * shelf that renders and keeps packages per domain or proxy, UTC hour and area.
  * Missing strings are "-", missing integers -1, times UTC ISO 8601 to the second [C:T12].
  */
 
 import { gzipSync } from 'node:zlib';
 import { hash32 } from './random';
-import type { TrafficEvent } from './traffic';
+import type { TrafficEvent, TrafficGenerator } from './traffic';
 import { POINTS_OF_PRESENCE, type PointOfPresence } from './traffic-vocabulary';
 
 /** `mainland` holds the records of clients in mainland China, `overseas` the rest (§6.4). */
@@ -133,4 +134,102 @@ function edgeAddress(pop: PointOfPresence, prefix: '198.51.100' | '203.0.113'): 
   const index = POINTS_OF_PRESENCE.findIndex((candidate) => candidate.iata === pop.iata);
   const host = index >= 0 ? index + 1 : 100 + (hash32(pop.iata) % 150);
   return `${prefix}.${host}`;
+}
+
+/** A domain (L7) or a proxy (L4) of a zone: what a package holds the logs of. */
+export interface PackageSource {
+  kind: 'L7' | 'L4';
+  zoneId: string;
+  /** The domain or the proxy id. */
+  id: string;
+}
+
+const HOUR_MS = 3_600_000;
+/** Hours whose areas and sizes are remembered: a few dozen bytes each, months of a demo's sources. */
+const MAX_INDEXED_HOURS = 200_000;
+
+interface HourIndex {
+  /** The areas with at least one record, in EDGEONE_AREAS order. */
+  areas: EdgeOneArea[];
+  /** The gz length of each package rendered so far. */
+  sizes: Map<EdgeOneArea, number>;
+}
+
+/**
+ * The packages of every source and hour, from the traffic: an L7 domain's events under
+ * `<zone>/<domain>`, an L4 proxy's under `<zone>/<proxy>`. A listing needs which packages exist (cheap:
+ * generate the hour's events) and the Size of the ones on its page (dear: render and gzip), so the
+ * two are kept apart: every hour's areas and known sizes in an index, the rendered bytes in an LRU
+ * bounded by `maxBytes`. Rendering is deterministic, so an evicted package comes back byte for byte.
+ */
+export class PackageShelf {
+  private readonly index = new Map<string, HourIndex>();
+  private readonly rendered = new Map<string, Buffer>();
+  private renderedBytes = 0;
+
+  constructor(
+    private readonly generator: TrafficGenerator,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** The areas of this hour that have records, mainland first. */
+  areas(source: PackageSource, hourStartMs: number): EdgeOneArea[] {
+    return this.hourIndex(source, hourStartMs).areas;
+  }
+
+  /** The package's gz length (its `Size`), rendering it if it never was. */
+  size(source: PackageSource, hourStartMs: number, area: EdgeOneArea): number {
+    return this.hourIndex(source, hourStartMs).sizes.get(area) ?? this.bytes(source, hourStartMs, area)?.length ?? 0;
+  }
+
+  /** The package's `.log.gz` bytes; undefined when the area has no records that hour. */
+  bytes(source: PackageSource, hourStartMs: number, area: EdgeOneArea): Buffer | undefined {
+    const hour = this.hourIndex(source, hourStartMs);
+    if (!hour.areas.includes(area)) return undefined;
+    const key = `${hourKey(source, hourStartMs)}|${area}`;
+    const kept = this.rendered.get(key);
+    if (kept !== undefined) {
+      this.rendered.delete(key);
+      this.rendered.set(key, kept);
+      return kept;
+    }
+    const records = this.events(source, hourStartMs)
+      .filter((event) => edgeOneArea(event) === area)
+      .map((event) => (source.kind === 'L7' ? edgeOneL7Record(event) : edgeOneL4Record(event, source.id)));
+    const gz = renderPackage(records);
+    hour.sizes.set(area, gz.length);
+    this.keep(key, gz);
+    return gz;
+  }
+
+  private hourIndex(source: PackageSource, hourStartMs: number): HourIndex {
+    const key = hourKey(source, hourStartMs);
+    let hour = this.index.get(key);
+    if (hour === undefined) {
+      const present = new Set(this.events(source, hourStartMs).map(edgeOneArea));
+      hour = { areas: EDGEONE_AREAS.filter((area) => present.has(area)), sizes: new Map() };
+      if (this.index.size >= MAX_INDEXED_HOURS) this.index.delete(this.index.keys().next().value!);
+      this.index.set(key, hour);
+    }
+    return hour;
+  }
+
+  private events(source: PackageSource, hourStartMs: number): TrafficEvent[] {
+    const hosts = source.kind === 'L7' ? [source.id] : ['l4'];
+    return this.generator.events(`${source.zoneId}/${source.id}`, hosts, hourStartMs, hourStartMs + HOUR_MS);
+  }
+
+  private keep(key: string, gz: Buffer): void {
+    this.rendered.set(key, gz);
+    this.renderedBytes += gz.length;
+    for (const [oldKey, old] of this.rendered) {
+      if (this.renderedBytes <= this.maxBytes || oldKey === key) break;
+      this.rendered.delete(oldKey);
+      this.renderedBytes -= old.length;
+    }
+  }
+}
+
+function hourKey(source: PackageSource, hourStartMs: number): string {
+  return `${source.kind}|${source.zoneId}|${source.id}|${hourStartMs}`;
 }

@@ -69,14 +69,16 @@ function signedHeaders(emulator: TencentEdgeOneEmulator, body: string, options: 
   const service = options.service ?? 'teo';
   const date = options.date ?? new Date(timestampS * 1000).toISOString().slice(0, 10);
   const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-  const canonical = ['POST', '/', '', names.map((n) => `${n}:${headers[n].trim().toLowerCase()}\n`).join(''), names.join(';'), sha256(options.signedBody ?? body)].join('\n');
-  const stringToSign = ['TC3-HMAC-SHA256', String(timestampS), `${date}/${service}/tc3_request`, sha256(canonical)].join('\n');
-  const key = ['tc3_request'].reduce(
-    (k, part) => createHmac('sha256', k).update(part).digest(),
-    [date, service].reduce<Buffer | string>((k, part) => createHmac('sha256', k).update(part).digest(), `TC3${options.secretKey ?? EDGEONE_DEMO_CREDENTIALS.secretKey}`),
-  );
-  const signature = createHmac('sha256', key).update(stringToSign).digest('hex');
-  headers.authorization = `TC3-HMAC-SHA256 Credential=${options.secretId ?? EDGEONE_DEMO_CREDENTIALS.secretId}/${date}/${service}/tc3_request, SignedHeaders=${names.join(';')}, Signature=${signature}`;
+  const hmac = (key: string | Buffer, text: string) => createHmac('sha256', key).update(text).digest();
+  const canonicalHeaders = names.map((n) => `${n}:${(headers[n] ?? '').trim().toLowerCase()}\n`).join('');
+  const canonical = ['POST', '/', '', canonicalHeaders, names.join(';'), sha256(options.signedBody ?? body)].join('\n');
+  const scope = `${date}/${service}/tc3_request`;
+  const stringToSign = ['TC3-HMAC-SHA256', String(timestampS), scope, sha256(canonical)].join('\n');
+  const secretDate = hmac(`TC3${options.secretKey ?? EDGEONE_DEMO_CREDENTIALS.secretKey}`, date);
+  const secretSigning = hmac(hmac(secretDate, service), 'tc3_request');
+  const signature = createHmac('sha256', secretSigning).update(stringToSign).digest('hex');
+  const secretId = options.secretId ?? EDGEONE_DEMO_CREDENTIALS.secretId;
+  headers.authorization = `TC3-HMAC-SHA256 Credential=${secretId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${signature}`;
   return headers;
 }
 
@@ -112,8 +114,8 @@ async function list(params: object, options: SigningOptions = {}, emulator = edg
   return response as unknown as Listing;
 }
 
-/** A window of whole hours ending `endHour` hours after midnight of the NOW day. */
-const day = (hour: number) => Date.UTC(2026, 10, 22) + hour * HOUR;
+/** Midnight UTC of NOW's day plus `hour` hours. */
+const atHour = (hour: number) => Date.UTC(2026, 10, 22) + hour * HOUR;
 const window = (fromMs: number, toMs: number, extra: object = {}) => ({ StartTime: iso(fromMs), EndTime: iso(toMs), ZoneIds: [ZONE], ...extra });
 
 // ---------------------------------------------------------------------------------------------------
@@ -247,7 +249,7 @@ describe('TC3 verification (pure)', () => {
 });
 
 describe('EdgeOne emulator: header and signature checks (always HTTP 200 with the envelope)', () => {
-  const body = window(day(9), day(10));
+  const body = window(atHour(9), atHour(10));
 
   it('accepts a request signed with content-type;host, and the official SDK signer (hostname without port)', async () => {
     expect(await errorOf(body)).toBeUndefined();
@@ -282,28 +284,28 @@ describe('EdgeOne emulator: header and signature checks (always HTTP 200 with th
     });
   });
 
-  it.each<[string, SigningOptions, ((h: Record<string, string>) => void) | undefined, string, RegExp]>([
-    ['a missing action', {}, (h) => delete h['x-tc-action'], 'InvalidAction', /DownloadL7Logs and DownloadL4Logs/],
-    ['another action', { action: 'DescribeZones' }, undefined, 'InvalidAction', /`DescribeZones` is not supported/],
-    ['the legacy version', { version: '2022-01-06' }, undefined, 'NoSuchVersion', /`2022-01-06`.*use X-TC-Version: 2022-09-01/],
-    ['a form body', { contentType: 'application/x-www-form-urlencoded' }, undefined, 'InvalidRequest', /application\/json/],
-    ['no content type', {}, (h) => delete h['content-type'], 'InvalidRequest', /application\/json/],
-    ['no timestamp', {}, (h) => delete h['x-tc-timestamp'], 'MissingParameter', /X-TC-Timestamp/],
-    ['a timestamp in ms', {}, (h) => (h['x-tc-timestamp'] = String(NOW)), 'InvalidParameterValue', /unix seconds/],
-    ['no Authorization', {}, (h) => delete h.authorization, 'AuthFailure.InvalidAuthorization', /TC3-HMAC-SHA256 Credential=/],
-    ['another scheme', {}, (h) => (h.authorization = `Bearer ${EDGEONE_DEMO_CREDENTIALS.secretKey}`), 'AuthFailure.InvalidAuthorization', /malformed/],
-    ['an unknown SecretId', { secretId: 'AKIDunknown' }, undefined, 'AuthFailure.SecretIdNotFound', /SecretId is not found/],
-    ['another service', { service: 'cvm' }, undefined, 'AuthFailure.SignatureFailure', /2026-11-22\/teo\/tc3_request/],
-    ['a local date in the scope', { date: '2026-11-23' }, undefined, 'AuthFailure.SignatureFailure', /UTC date of X-TC-Timestamp/],
-    ['host not signed', { signedHeaders: ['content-type', 'x-tc-action'] }, undefined, 'AuthFailure.SignatureFailure', /host missing/],
-    ['content-type not signed', { signedHeaders: ['host'] }, undefined, 'AuthFailure.SignatureFailure', /content-type missing/],
-    ['a signed header that was not sent', { signedHeaders: ['content-type', 'host', 'x-tc-region'] }, undefined, 'AuthFailure.SignatureFailure', /could not be validated/],
-    ['the wrong key', { secretKey: 'not-the-key' }, undefined, 'AuthFailure.SignatureFailure', /could not be validated/],
-    ['a header changed after signing', {}, (h) => (h['content-type'] = 'application/json; charset=utf-8'), 'AuthFailure.SignatureFailure', /could not be validated/],
-    ['a timestamp 301 s old', { timestampS: NOW_S - 301 }, undefined, 'AuthFailure.SignatureExpire', /301 s from the server time/],
-    ['a timestamp 301 s ahead', { timestampS: NOW_S + 301 }, undefined, 'AuthFailure.SignatureExpire', /at most 300 s/],
-    ['a stale timestamp and the wrong key (expiry is checked first)', { timestampS: NOW_S - 3600, secretKey: 'x' }, undefined, 'AuthFailure.SignatureExpire', /Signature expired/],
-  ])('%s → %s', async (_, options, edit, code, message) => {
+  it.each<[string, string, SigningOptions, ((h: Record<string, string>) => void) | undefined, RegExp]>([
+    ['a missing action', 'InvalidAction', {}, (h) => delete h['x-tc-action'], /DownloadL7Logs and DownloadL4Logs/],
+    ['another action', 'InvalidAction', { action: 'DescribeZones' }, undefined, /`DescribeZones` is not supported/],
+    ['the legacy version', 'NoSuchVersion', { version: '2022-01-06' }, undefined, /`2022-01-06`.*use X-TC-Version: 2022-09-01/],
+    ['a form body', 'InvalidRequest', { contentType: 'application/x-www-form-urlencoded' }, undefined, /application\/json/],
+    ['no content type', 'InvalidRequest', {}, (h) => delete h['content-type'], /application\/json/],
+    ['no timestamp', 'MissingParameter', {}, (h) => delete h['x-tc-timestamp'], /X-TC-Timestamp/],
+    ['a timestamp in ms', 'InvalidParameterValue', {}, (h) => (h['x-tc-timestamp'] = String(NOW)), /unix seconds/],
+    ['no Authorization', 'AuthFailure.InvalidAuthorization', {}, (h) => delete h.authorization, /TC3-HMAC-SHA256 Credential=/],
+    ['another scheme', 'AuthFailure.InvalidAuthorization', {}, (h) => (h.authorization = `Bearer ${EDGEONE_DEMO_CREDENTIALS.secretKey}`), /malformed/],
+    ['an unknown SecretId', 'AuthFailure.SecretIdNotFound', { secretId: 'AKIDunknown' }, undefined, /SecretId is not found/],
+    ['another service', 'AuthFailure.SignatureFailure', { service: 'cvm' }, undefined, /2026-11-22\/teo\/tc3_request/],
+    ['a local date in the scope', 'AuthFailure.SignatureFailure', { date: '2026-11-23' }, undefined, /UTC date of X-TC-Timestamp/],
+    ['host not signed', 'AuthFailure.SignatureFailure', { signedHeaders: ['content-type', 'x-tc-action'] }, undefined, /host missing/],
+    ['content-type not signed', 'AuthFailure.SignatureFailure', { signedHeaders: ['host'] }, undefined, /content-type missing/],
+    ['a signed header that was not sent', 'AuthFailure.SignatureFailure', { signedHeaders: ['content-type', 'host', 'x-tc-region'] }, undefined, /could not be validated/],
+    ['the wrong key', 'AuthFailure.SignatureFailure', { secretKey: 'not-the-key' }, undefined, /could not be validated/],
+    ['a header changed after signing', 'AuthFailure.SignatureFailure', {}, (h) => (h['content-type'] = 'application/json; charset=utf-8'), /could not be validated/],
+    ['a timestamp 301 s old', 'AuthFailure.SignatureExpire', { timestampS: NOW_S - 301 }, undefined, /301 s from the server time/],
+    ['a timestamp 301 s ahead', 'AuthFailure.SignatureExpire', { timestampS: NOW_S + 301 }, undefined, /at most 300 s/],
+    ['a stale timestamp and the wrong key (expiry is checked first)', 'AuthFailure.SignatureExpire', { timestampS: NOW_S - 3600, secretKey: 'x' }, undefined, /Signature expired/],
+  ])('%s → %s', async (_, code, options, edit, message) => {
     const error = await errorOf(body, options, edit);
     expect(error?.Code).toBe(code);
     expect(error?.Message).toMatch(message);
@@ -325,34 +327,41 @@ describe('EdgeOne emulator: header and signature checks (always HTTP 200 with th
 });
 
 describe('EdgeOne emulator: request parameters (§6.3)', () => {
-  const ok = window(day(9), day(10));
+  const ok = window(atHour(9), atHour(10));
 
-  it.each<[string, string | object, string, RegExp, string?]>([
-    ['a body that is not JSON', 'StartTime=2026-11-22', 'InvalidParameter', /JSON object/],
-    ['a JSON array', '[]', 'InvalidParameter', /JSON object/],
-    ['ProxyIds on L7', { ...ok, ProxyIds: ['proxy-1'] }, 'UnknownParameter', /`ProxyIds` is not recognized by DownloadL7Logs/],
-    ['Domains on L4', { ...ok, Domains: ['www.example.com'] }, 'UnknownParameter', /`Domains` is not recognized by DownloadL4Logs/, 'DownloadL4Logs'],
-    ['the legacy PageSize', { ...ok, PageSize: 10 }, 'UnknownParameter', /`PageSize`/],
-    ['no StartTime', { EndTime: ok.EndTime, ZoneIds: [ZONE] }, 'MissingParameter', /`StartTime`/],
-    ['no EndTime', { StartTime: ok.StartTime, ZoneIds: [ZONE] }, 'MissingParameter', /`EndTime`/],
-    ['a StartTime that is not RFC 3339', { ...ok, StartTime: '2026/11/22 09:00' }, 'InvalidParameterValue', /StartTime must be an RFC 3339/],
-    ['an EndTime in unix seconds', { ...ok, EndTime: NOW_S }, 'InvalidParameterValue', /EndTime must be an RFC 3339/],
-    ['StartTime equal to EndTime', { ...ok, EndTime: ok.StartTime }, 'InvalidParameter', /must be before EndTime/],
-    ['StartTime after EndTime', window(day(10), day(9)), 'InvalidParameter', /must be before EndTime/],
-    ['a StartTime older than 30 days', window(NOW - 30 * DAY - 1000, NOW - 29 * DAY), 'InvalidParameter', /retention of 30 days/],
-    ['no ZoneIds', { StartTime: ok.StartTime, EndTime: ok.EndTime }, 'MissingParameter', /`ZoneIds`/],
-    ['empty ZoneIds', { ...ok, ZoneIds: [] }, 'MissingParameter', /`ZoneIds`/],
-    ['ZoneIds as a string', { ...ok, ZoneIds: ZONE }, 'InvalidParameterValue', /ZoneIds must be an array/],
-    ['an unknown zone', { ...ok, ZoneIds: [ZONE, 'zone-other'] }, 'ResourceUnavailable', /`zone-other` is not a zone/],
-    ['Limit 0', { ...ok, Limit: 0 }, 'InvalidParameterValue', /Limit must be an integer from 1 to 300; got 0/],
-    ['Limit 301', { ...ok, Limit: 301 }, 'InvalidParameterValue', /got 301/],
-    ['Limit 2.5', { ...ok, Limit: 2.5 }, 'InvalidParameterValue', /Limit/],
-    ['Limit as a string', { ...ok, Limit: '20' }, 'InvalidParameterValue', /Limit/],
-    ['a negative Offset', { ...ok, Offset: -1 }, 'InvalidParameterValue', /Offset must be an integer >= 0/],
-    ['a domain of another zone', { ...ok, Domains: ['www.example.com', 'shop.example.org'] }, 'InvalidParameterValue', /`shop\.example\.org` does not belong to zone zone-2mzegj4vln5f/],
-    ['an unknown proxy', { ...ok, ProxyIds: ['proxy-0000'] }, 'InvalidParameterValue', /Proxy `proxy-0000` does not belong/, 'DownloadL4Logs'],
-  ])('%s → %s', async (_, body, code, message, action) => {
-    const error = await errorOf(body, { action });
+  it.each<[string, string, string | object, RegExp]>([
+    ['a body that is not JSON', 'InvalidParameter', 'StartTime=2026-11-22', /JSON object/],
+    ['a JSON array', 'InvalidParameter', '[]', /JSON object/],
+    ['ProxyIds on L7', 'UnknownParameter', { ...ok, ProxyIds: ['proxy-1'] }, /`ProxyIds` is not recognized by DownloadL7Logs/],
+    ['the legacy PageSize', 'UnknownParameter', { ...ok, PageSize: 10 }, /`PageSize`/],
+    ['no StartTime', 'MissingParameter', { EndTime: ok.EndTime, ZoneIds: [ZONE] }, /`StartTime`/],
+    ['no EndTime', 'MissingParameter', { StartTime: ok.StartTime, ZoneIds: [ZONE] }, /`EndTime`/],
+    ['a StartTime that is not RFC 3339', 'InvalidParameterValue', { ...ok, StartTime: '2026/11/22 09:00' }, /StartTime must be an RFC 3339/],
+    ['an EndTime in unix seconds', 'InvalidParameterValue', { ...ok, EndTime: NOW_S }, /EndTime must be an RFC 3339/],
+    ['StartTime equal to EndTime', 'InvalidParameter', { ...ok, EndTime: ok.StartTime }, /must be before EndTime/],
+    ['StartTime after EndTime', 'InvalidParameter', window(atHour(10), atHour(9)), /must be before EndTime/],
+    ['a StartTime older than 30 days', 'InvalidParameter', window(NOW - 30 * DAY - 1000, NOW - 29 * DAY), /retention of 30 days/],
+    ['no ZoneIds', 'MissingParameter', { StartTime: ok.StartTime, EndTime: ok.EndTime }, /`ZoneIds`/],
+    ['empty ZoneIds', 'MissingParameter', { ...ok, ZoneIds: [] }, /`ZoneIds`/],
+    ['ZoneIds as a string', 'InvalidParameterValue', { ...ok, ZoneIds: ZONE }, /ZoneIds must be an array/],
+    ['an unknown zone', 'ResourceUnavailable', { ...ok, ZoneIds: [ZONE, 'zone-other'] }, /`zone-other` is not a zone/],
+    ['Limit 0', 'InvalidParameterValue', { ...ok, Limit: 0 }, /Limit must be an integer from 1 to 300; got 0/],
+    ['Limit 301', 'InvalidParameterValue', { ...ok, Limit: 301 }, /got 301/],
+    ['Limit 2.5', 'InvalidParameterValue', { ...ok, Limit: 2.5 }, /Limit/],
+    ['Limit as a string', 'InvalidParameterValue', { ...ok, Limit: '20' }, /Limit/],
+    ['a negative Offset', 'InvalidParameterValue', { ...ok, Offset: -1 }, /Offset must be an integer >= 0/],
+    ['a domain of another zone', 'InvalidParameterValue', { ...ok, Domains: ['www.example.com', 'shop.example.org'] }, /`shop\.example\.org` does not belong to zone zone-2mzegj4vln5f/],
+  ])('%s → %s', async (_, code, body, message) => {
+    const error = await errorOf(body);
+    expect(error?.Code).toBe(code);
+    expect(error?.Message).toMatch(message);
+  });
+
+  it.each<[string, string, object, RegExp]>([
+    ['Domains on L4', 'UnknownParameter', { ...ok, Domains: ['www.example.com'] }, /`Domains` is not recognized by DownloadL4Logs/],
+    ['an unknown proxy', 'InvalidParameterValue', { ...ok, ProxyIds: ['proxy-0000'] }, /ProxyIds: Proxy `proxy-0000` does not belong to zone/],
+  ])('DownloadL4Logs with %s → %s', async (_, code, body, message) => {
+    const error = await errorOf(body, { action: 'DownloadL4Logs' });
     expect(error?.Code).toBe(code);
     expect(error?.Message).toMatch(message);
   });
@@ -361,7 +370,7 @@ describe('EdgeOne emulator: request parameters (§6.3)', () => {
     expect(await errorOf({ ...ok, Limit: 300 })).toBeUndefined();
     expect(await errorOf(window(NOW - 30 * DAY, NOW - 29 * DAY))).toBeUndefined();
     const beijing = await list({ StartTime: '2026-11-22T17:00:00+08:00', EndTime: '2026-11-22T18:00:00+08:00', ZoneIds: [ZONE] });
-    expect(beijing).toEqual(await list(ok));
+    expect(beijing.Data).toEqual((await list(ok)).Data);
   });
 });
 
@@ -369,8 +378,8 @@ describe('EdgeOne emulator: listing (§6.4)', () => {
   const domains = ['static.example.com', 'www.example.com'];
 
   it('lists one package per domain, UTC hour and area with records, sorted by hour, domain, area', async () => {
-    const listing = await list(window(day(4), day(10), { Limit: 300 }));
-    const expected = expectedPackages(edgeone, 'L7', domains, day(4), day(10));
+    const listing = await list(window(atHour(4), atHour(10), { Limit: 300 }));
+    const expected = expectedPackages(edgeone, 'L7', domains, atHour(4), atHour(10));
     expect(listing.TotalCount).toBe(expected.length);
     expect(listing.Data.map(withoutUrlAndSize)).toEqual(expected.map((p) => expectedItem(p, 'Domain')));
     expect(Object.keys(listing.Data[0])).toEqual(['Domain', 'Area', 'LogPacketName', 'Url', 'LogTime', 'LogStartTime', 'LogEndTime', 'Size']);
@@ -380,11 +389,11 @@ describe('EdgeOne emulator: listing (§6.4)', () => {
   });
 
   it('writes the documented shapes: packet name, +08:00 times, signed URL a day ahead', async () => {
-    const [item] = (await list(window(day(10), day(10) + 1, { Domains: ['www.example.com'], Limit: 1 }))).Data;
+    const [item] = (await list(window(atHour(10), atHour(10) + 1, { Domains: ['www.example.com'], Limit: 1 }))).Data;
     expect(item).toMatchObject({
       Domain: 'www.example.com',
       LogPacketName: '20261122-10-www.example.com-mainland',
-      LogTime: day(10) / 1000,
+      LogTime: atHour(10) / 1000,
       LogStartTime: '2026-11-22T18:00:00+08:00',
       LogEndTime: '2026-11-22T19:00:00+08:00',
     });
@@ -397,39 +406,39 @@ describe('EdgeOne emulator: listing (§6.4)', () => {
 
   it('lists an hour that overlaps [StartTime, EndTime) only: EndTime is exclusive, StartTime anywhere in the hour counts', async () => {
     const hours = async (fromMs: number, toMs: number) => [...new Set((await list(window(fromMs, toMs, { Limit: 300 }))).Data.map((i) => i.LogTime))];
-    expect(await hours(day(8) + 30 * 60_000, day(9))).toEqual([day(8) / 1000]);
-    expect(await hours(day(8) + HOUR - 1, day(9) + 1)).toEqual([day(8) / 1000, day(9) / 1000]);
+    expect(await hours(atHour(8) + 30 * 60_000, atHour(9))).toEqual([atHour(8) / 1000]);
+    expect(await hours(atHour(8) + HOUR - 1, atHour(9) + 1)).toEqual([atHour(8) / 1000, atHour(9) / 1000]);
   });
 
   it('lists an hour only once it is published (30 min after its end)', async () => {
-    const hours = async () => [...new Set((await list(window(day(9), day(13), { Limit: 300 }))).Data.map((i) => i.LogTime))];
-    expect(await hours()).toEqual([day(9) / 1000, day(10) / 1000]);
-    clockMs = day(12) + 30 * 60_000;
-    expect(await hours()).toEqual([day(9) / 1000, day(10) / 1000, day(11) / 1000]);
+    const hours = async () => [...new Set((await list(window(atHour(9), atHour(13), { Limit: 300 }))).Data.map((i) => i.LogTime))];
+    expect(await hours()).toEqual([atHour(9) / 1000, atHour(10) / 1000]);
+    clockMs = atHour(12) + 30 * 60_000;
+    expect(await hours()).toEqual([atHour(9) / 1000, atHour(10) / 1000, atHour(11) / 1000]);
   });
 
   it('filters to the requested domains', async () => {
-    const listing = await list(window(day(6), day(9), { Domains: ['static.example.com'] }));
-    expect(listing.TotalCount).toBe(expectedPackages(edgeone, 'L7', ['static.example.com'], day(6), day(9)).length);
+    const listing = await list(window(atHour(6), atHour(9), { Domains: ['static.example.com'] }));
+    expect(listing.TotalCount).toBe(expectedPackages(edgeone, 'L7', ['static.example.com'], atHour(6), atHour(9)).length);
     expect(new Set(listing.Data.map((i) => i.Domain))).toEqual(new Set(['static.example.com']));
   });
 
   it('lists L4 packages per proxy with ProxyId in place of Domain', async () => {
     const proxies = edgeone.zones[0].proxies;
-    const listing = await list(window(day(7), day(10)), { action: 'DownloadL4Logs' });
-    const expected = expectedPackages(edgeone, 'L4', proxies, day(7), day(10));
+    const listing = await list(window(atHour(7), atHour(10)), { action: 'DownloadL4Logs' });
+    const expected = expectedPackages(edgeone, 'L4', proxies, atHour(7), atHour(10));
     expect(listing.TotalCount).toBe(expected.length);
     expect(listing.Data.map(withoutUrlAndSize)).toEqual(expected.slice(0, 20).map((p) => expectedItem(p, 'ProxyId')));
     expect(Object.keys(listing.Data[0])[0]).toBe('ProxyId');
-    const one = await list(window(day(7), day(10), { ProxyIds: [proxies[1]] }), { action: 'DownloadL4Logs' });
+    const one = await list(window(atHour(7), atHour(10), { ProxyIds: [proxies[1]] }), { action: 'DownloadL4Logs' });
     expect(new Set(one.Data.map((i) => i.ProxyId))).toEqual(new Set([proxies[1]]));
   });
 
   it('pages with Offset and Limit: a day over 14 domains holds more than 300 packages', async () => {
     const big = await startTencentEdgeOneEmulator({ now: () => NOW, seed: 5, rpm: 1, domains: 14, requestsPerSecond: 1_000_000 });
     try {
-      const request = window(day(-13), day(11));
-      const expected = expectedPackages(big, 'L7', big.zones[0].domains, day(-13), day(11)).map((p) => expectedItem(p, 'Domain'));
+      const request = window(atHour(-13), atHour(11));
+      const expected = expectedPackages(big, 'L7', big.zones[0].domains, atHour(-13), atHour(11)).map((p) => expectedItem(p, 'Domain'));
       expect(expected.length).toBeGreaterThan(300);
       const first = await list({ ...request, Offset: 0, Limit: 300 }, {}, big);
       const second = await list({ ...request, Offset: 300, Limit: 300 }, {}, big);
@@ -447,8 +456,8 @@ describe('EdgeOne emulator: listing (§6.4)', () => {
 
 describe('EdgeOne emulator: packages (§6.5)', () => {
   it('each package holds exactly its events as JSON lines, and Size is the length of the gz served', async () => {
-    const listing = await list(window(day(8), day(10), { Limit: 300 }));
-    const expected = expectedPackages(edgeone, 'L7', ['static.example.com', 'www.example.com'], day(8), day(10));
+    const listing = await list(window(atHour(8), atHour(10), { Limit: 300 }));
+    const expected = expectedPackages(edgeone, 'L7', ['static.example.com', 'www.example.com'], atHour(8), atHour(10));
     expect(listing.Data).toHaveLength(expected.length);
     for (const [index, item] of listing.Data.entries()) {
       const response = await download(item.Url as string);
@@ -462,15 +471,15 @@ describe('EdgeOne emulator: packages (§6.5)', () => {
 
   it('serves L4 packages whose records carry the proxy id', async () => {
     const proxy = edgeone.zones[0].proxies[0];
-    const [item] = (await list(window(day(9), day(10), { ProxyIds: [proxy], Limit: 300 }), { action: 'DownloadL4Logs' })).Data.filter((i) => i.Area === 'overseas');
+    const [item] = (await list(window(atHour(9), atHour(10), { ProxyIds: [proxy], Limit: 300 }), { action: 'DownloadL4Logs' })).Data.filter((i) => i.Area === 'overseas');
     const records = linesOf((await download(item.Url as string)).body);
-    const events = edgeone.generator.events(`${ZONE}/${proxy}`, ['l4'], day(9), day(10)).filter((e) => e.country !== 'CN');
+    const events = edgeone.generator.events(`${ZONE}/${proxy}`, ['l4'], atHour(9), atHour(10)).filter((e) => e.country !== 'CN');
     expect(records).toEqual(events.map((e) => edgeOneL4Record(e, proxy)));
     expect(new Set(records.map((r) => r.ServiceID))).toEqual(new Set([proxy]));
   });
 
   it('answers 403 to a forged, altered or unsigned URL, and to an expired one', async () => {
-    const [item] = (await list(window(day(9), day(10), { Limit: 1 }))).Data;
+    const [item] = (await list(window(atHour(9), atHour(10), { Limit: 1 }))).Data;
     const url = new URL(item.Url as string);
     const forged = new URL(url);
     forged.searchParams.set('sign', `${url.searchParams.get('sign')!.slice(0, -1)}A`);
@@ -497,7 +506,7 @@ describe('EdgeOne emulator: packages (§6.5)', () => {
     try {
       expect(big.packageBaseUrl).toBe(big.baseUrl);
       big.packageBaseUrl = edgeone.baseUrl;
-      const items = (await list(window(day(9), day(10), { Domains: ['d14.example.com', 'www.example.com'], Limit: 300 }), {}, big)).Data;
+      const items = (await list(window(atHour(9), atHour(10), { Domains: ['d14.example.com', 'www.example.com'], Limit: 300 }), {}, big)).Data;
       expect(items.every((i) => (i.Url as string).startsWith(`${edgeone.baseUrl}/packages/`))).toBe(true);
       const d14 = items.find((i) => i.Domain === 'd14.example.com')!;
       expect((await download(d14.Url as string)).status).toBe(404);
@@ -512,7 +521,7 @@ describe('EdgeOne emulator: packages (§6.5)', () => {
 });
 
 describe('EdgeOne wire records (§6.5)', () => {
-  const events = () => edgeone.generator.events(`${ZONE}/www.example.com`, ['www.example.com'], day(0), day(10));
+  const events = () => edgeone.generator.events(`${ZONE}/www.example.com`, ['www.example.com'], atHour(0), atHour(10));
   const find = (predicate: (e: TrafficEvent) => boolean) => {
     const event = events().find(predicate);
     expect(event).toBeDefined();
@@ -573,7 +582,7 @@ describe('EdgeOne wire records (§6.5)', () => {
 
   it('writes L4 records with the vendor spelling Disconnet*, and "-" for connections still open', () => {
     const proxy = edgeone.zones[0].proxies[0];
-    const all = edgeone.generator.events(`${ZONE}/${proxy}`, ['l4'], day(0), day(10));
+    const all = edgeone.generator.events(`${ZONE}/${proxy}`, ['l4'], atHour(0), atHour(10));
     const records = all.map((e) => edgeOneL4Record(e, proxy));
     expect(Object.keys(records[0]).join(',')).toBe(
       'ServiceID,SessionID,ConnectTimeStamp,DisconnetTimeStamp,DisconnetReason,ClientRealIP,ClientRegion,EdgeIP,ForwardProtocol,ForwardPort,SentBytes,ReceivedBytes,LogTimeStamp',
@@ -609,7 +618,7 @@ describe('EdgeOne wire records (§6.5)', () => {
 });
 
 describe('EdgeOne emulator: quota and faults', () => {
-  const body = window(day(9), day(10));
+  const body = window(atHour(9), atHour(10));
 
   it('answers RequestLimitExceeded to the 101st request in one second, and serves again the next second', async () => {
     let nowMs = NOW;
@@ -619,6 +628,7 @@ describe('EdgeOne emulator: quota and faults', () => {
       for (let i = 0; i < 101; i++) codes.push(((await call(body, { timestampS: NOW_S }, limited)).response.Error as { Code: string } | undefined)?.Code);
       expect(codes.slice(0, 100).every((code) => code === undefined)).toBe(true);
       expect(codes[100]).toBe('RequestLimitExceeded');
+      expect(((await call(body, { timestampS: NOW_S }, limited)).response.Error as { Message: string }).Message).toMatch(/more than 100 requests in one second/);
       nowMs = NOW + 1000;
       expect((await call(body, { timestampS: NOW_S }, limited)).response.Error).toBeUndefined();
     } finally {

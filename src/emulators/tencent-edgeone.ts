@@ -16,15 +16,7 @@ import { hashHex } from './random';
 import { SlidingWindowLimiter } from './rate-limit';
 import { NS_PER_MS, parseRfc3339Ns } from './time';
 import { TrafficGenerator } from './traffic';
-import {
-  corruptPackage,
-  EDGEONE_AREAS,
-  type EdgeOneArea,
-  edgeOneArea,
-  edgeOneL4Record,
-  edgeOneL7Record,
-  renderPackage,
-} from './tencent-edgeone-records';
+import { corruptPackage, type EdgeOneArea, PackageShelf, type PackageSource } from './tencent-edgeone-records';
 import { verifyTc3 } from './tencent-edgeone-tc3';
 
 export { edgeOneL4Record, edgeOneL7Record, type EdgeOneArea } from './tencent-edgeone-records';
@@ -92,19 +84,21 @@ const RETENTION_MS = 30 * DAY_MS;
 const URL_LIFETIME_MS = DAY_MS;
 /** v3 bodies may be up to 10 MB (§6.1). */
 const MAX_BODY_BYTES = 10 * 1024 * 1024;
-/** Rendered packages kept for listing sizes and downloads; a demo at 60 rpm renders a few MB an hour. */
+/** Rendered packages kept for downloads; at 60 rpm one domain's hour is about 240 KB of gz. */
 const PACKAGE_CACHE_BYTES = 64 * 1024 * 1024;
 
 export async function startTencentEdgeOneEmulator(options: TencentEdgeOneEmulatorOptions = {}): Promise<TencentEdgeOneEmulator> {
   const seed = options.seed ?? 1;
   const now = options.now ?? Date.now;
   const generator = new TrafficGenerator({ seed, rpm: options.rpm ?? 60 });
+  const requestsPerSecond = options.requestsPerSecond ?? 100;
   const context: ServerContext = {
     now,
     zones: edgeOneZones(options.domains ?? 2, options.proxies ?? 2),
     packages: new PackageShelf(generator, PACKAGE_CACHE_BYTES),
     faults: new FaultController(['rateLimit', 'serverError', 'expiredUrl', 'duplicateListing', 'corruptGzip', 'truncatedBody', 'slowBody']),
-    quota: new SlidingWindowLimiter(options.requestsPerSecond ?? 100, SECOND_MS, now),
+    quota: new SlidingWindowLimiter(requestsPerSecond, SECOND_MS, now),
+    requestsPerSecond,
     publishDelayMs: options.publishDelayMs ?? 30 * 60_000,
     // From the seed, so a URL listed by one emulator opens on another with the same seed.
     urlKey: createHash('sha256').update(`edgeone-package-url|${seed}`).digest(),
@@ -161,6 +155,7 @@ interface ServerContext {
   packages: PackageShelf;
   faults: FaultController;
   quota: SlidingWindowLimiter;
+  requestsPerSecond: number;
   publishDelayMs: number;
   urlKey: Buffer;
   packageBaseUrl: string;
@@ -190,7 +185,10 @@ interface ApiError {
 
 const apiError = (code: string, message: string): ApiError => ({ code, message });
 
-/** Checks in the order of the brief (§9 EdgeOne): headers, signature, quota, body, faults; then the listing. */
+/**
+ * One API call, checked in this order (§9 EdgeOne): action, version and content type; the TC3 signature;
+ * the per-SecretId quota; the body's parameters; then an injected fault, if any; then the listing.
+ */
 async function serveApi(context: ServerContext, exchange: Exchange): Promise<void> {
   if (exchange.req.method !== 'POST') {
     return sendError(exchange, apiError('InvalidRequest', `The API takes POST with a JSON body (TC3-HMAC-SHA256); got ${exchange.req.method}.`));
@@ -212,14 +210,14 @@ async function serveApi(context: ServerContext, exchange: Exchange): Promise<voi
   );
   if (!verdict.ok) return sendError(exchange, apiError(verdict.code, verdict.message));
 
-  if (context.quota.waitMs(verdict.secretId) > 0) return sendError(exchange, requestLimitExceeded());
+  if (context.quota.waitMs(verdict.secretId) > 0) return sendError(exchange, requestLimitExceeded(context.requestsPerSecond));
   context.quota.admit(verdict.secretId);
 
   const query = validateListingRequest(body, action, context.zones, context.now());
   if ('code' in query) return sendError(exchange, query);
 
   const fault = context.faults.takeNext(['rateLimit', 'serverError', 'expiredUrl', 'duplicateListing']);
-  if (fault?.kind === 'rateLimit') return sendError(exchange, requestLimitExceeded());
+  if (fault?.kind === 'rateLimit') return sendError(exchange, requestLimitExceeded(context.requestsPerSecond));
   // A gateway in front of the API failing: a transport error, not the envelope (§6.6).
   if (fault?.kind === 'serverError') {
     const status = fault.status ?? 500;
@@ -261,8 +259,11 @@ function checkCommonHeaders(exchange: Exchange): ApiError | null {
   return null;
 }
 
-function requestLimitExceeded(): ApiError {
-  return apiError('RequestLimitExceeded', 'More requests in one second than this SecretId may make; wait a second and retry more slowly.');
+function requestLimitExceeded(requestsPerSecond: number): ApiError {
+  return apiError(
+    'RequestLimitExceeded',
+    `This SecretId made more than ${requestsPerSecond} requests in one second; wait a second and call more slowly.`,
+  );
 }
 
 function sendError(exchange: Exchange, error: ApiError): void {
@@ -401,21 +402,12 @@ function integer(parameters: Record<string, unknown>, name: string, fallback: nu
 // Packages: listing (§6.4) and download (§6.5)
 // ---------------------------------------------------------------------------------------------------
 
-type LogKind = 'L7' | 'L4';
-
-/** A domain (L7) or a proxy (L4) of a zone: what a package holds the logs of. */
-interface PackageSource {
-  kind: LogKind;
-  zoneId: string;
-  /** The domain or the proxy id. */
-  id: string;
-}
+type LogKind = PackageSource['kind'];
 
 interface ListedPackage {
   source: PackageSource;
   hourStartMs: number;
   area: EdgeOneArea;
-  gz: Buffer;
 }
 
 /**
@@ -433,11 +425,7 @@ function listPackages(context: ServerContext, query: ListingQuery): ListedPackag
   for (let hourStartMs = Math.floor(query.startMs / HOUR_MS) * HOUR_MS; hourStartMs < query.endMs; hourStartMs += HOUR_MS) {
     if (hourStartMs + HOUR_MS > publishedUntilMs) break;
     for (const source of sources) {
-      const hour = context.packages.hour(source, hourStartMs);
-      for (const area of EDGEONE_AREAS) {
-        const gz = hour.get(area);
-        if (gz !== undefined) listed.push({ source, hourStartMs, area, gz });
-      }
+      for (const area of context.packages.areas(source, hourStartMs)) listed.push({ source, hourStartMs, area });
     }
   }
   return listed;
@@ -454,7 +442,8 @@ function listingItem(context: ServerContext, listed: ListedPackage, expiresAtS: 
     LogTime: listed.hourStartMs / SECOND_MS,
     LogStartTime: beijingTime(listed.hourStartMs),
     LogEndTime: beijingTime(listed.hourStartMs + HOUR_MS),
-    Size: listed.gz.length,
+    // Only the packages on the page are rendered: their Size is the length of the gz served.
+    Size: context.packages.size(listed.source, listed.hourStartMs, listed.area),
   };
 }
 
@@ -492,7 +481,8 @@ async function servePackage(context: ServerContext, exchange: Exchange, signal: 
   if (context.now() > Number(t) * SECOND_MS) {
     return exchange.text(403, `Forbidden: the package URL expired at ${new Date(Number(t) * SECOND_MS).toISOString()}; list the packages again for fresh URLs.`);
   }
-  const gz = findPackage(context, decodeURIComponent(PACKAGE_PATH.exec(pathname)![1]));
+  // Names are URL-safe as built (digits, a domain or proxy id, an area), so the path needs no decoding.
+  const gz = findPackage(context, PACKAGE_PATH.exec(pathname)![1]);
   if (gz === undefined) return exchange.text(404, 'Not found: no such package (it may not be published yet).');
 
   const fault = context.faults.takeNext(['corruptGzip', 'truncatedBody', 'slowBody']);
@@ -511,60 +501,7 @@ function findPackage(context: ServerContext, name: string): Buffer | undefined {
   if (hourStartMs + HOUR_MS > context.now() - context.publishDelayMs) return undefined;
   for (const zone of context.zones) {
     const kind: LogKind | undefined = zone.domains.includes(sourceId) ? 'L7' : zone.proxies.includes(sourceId) ? 'L4' : undefined;
-    if (kind !== undefined) return context.packages.hour({ kind, zoneId: zone.id, id: sourceId }, hourStartMs).get(area as EdgeOneArea);
+    if (kind !== undefined) return context.packages.bytes({ kind, zoneId: zone.id, id: sourceId }, hourStartMs, area as EdgeOneArea);
   }
   return undefined;
-}
-
-/**
- * Renders the packages of one source and hour from the traffic (an L7 domain's events under
- * `<zone>/<domain>`, an L4 proxy's under `<zone>/<proxy>`) and keeps the most recent in a byte-bounded
- * LRU: a listing needs every package's Size, and the pages and downloads that follow need them again.
- */
-class PackageShelf {
-  private readonly shelf = new Map<string, Map<EdgeOneArea, Buffer>>();
-  private bytes = 0;
-
-  constructor(
-    private readonly generator: TrafficGenerator,
-    private readonly maxBytes: number,
-  ) {}
-
-  /** The hour's packages by area; an area without records has none. */
-  hour(source: PackageSource, hourStartMs: number): Map<EdgeOneArea, Buffer> {
-    const key = `${source.kind}|${source.zoneId}|${source.id}|${hourStartMs}`;
-    const kept = this.shelf.get(key);
-    if (kept !== undefined) {
-      this.shelf.delete(key);
-      this.shelf.set(key, kept);
-      return kept;
-    }
-    const rendered = this.render(source, hourStartMs);
-    this.shelf.set(key, rendered);
-    this.bytes += sizeOf(rendered);
-    for (const [oldKey, old] of this.shelf) {
-      if (this.bytes <= this.maxBytes || oldKey === key) break;
-      this.shelf.delete(oldKey);
-      this.bytes -= sizeOf(old);
-    }
-    return rendered;
-  }
-
-  private render(source: PackageSource, hourStartMs: number): Map<EdgeOneArea, Buffer> {
-    const hosts = source.kind === 'L7' ? [source.id] : ['l4'];
-    const events = this.generator.events(`${source.zoneId}/${source.id}`, hosts, hourStartMs, hourStartMs + HOUR_MS);
-    const packages = new Map<EdgeOneArea, Buffer>();
-    for (const area of EDGEONE_AREAS) {
-      const inArea = events.filter((event) => edgeOneArea(event) === area);
-      if (inArea.length === 0) continue;
-      packages.set(area, renderPackage(inArea.map((event) => (source.kind === 'L7' ? edgeOneL7Record(event) : edgeOneL4Record(event, source.id)))));
-    }
-    return packages;
-  }
-}
-
-function sizeOf(packages: Map<EdgeOneArea, Buffer>): number {
-  let total = 0;
-  for (const gz of packages.values()) total += gz.length;
-  return total;
 }

@@ -2,12 +2,27 @@ import { type CdnLogRecord, emptyRecord, intOrNull, normaliseCacheStatus, presen
 import { stableId } from '../record-id';
 import { BEIJING_OFFSET_MS } from './limits';
 
+/** The number the decimal digits raw[from..to) spell; NaN if any is not a digit. */
+function digits(raw: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const d = raw.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
+}
+// Consecutive lines mostly share their second: the last conversion is kept.
+let lastRaw = '';
+let lastMs: number | null = null;
+
 /** Field 1, `YYYYMMDDHHMMSS` in Beijing time (UTC+8), as epoch ms UTC; null when malformed. */
 export function dsaTimeMs(raw: string): number | null {
-  if (raw.length !== 14) return null;
-  const n = (from: number, to: number) => Number(raw.slice(from, to));
-  const ms = Date.UTC(n(0, 4), n(4, 6) - 1, n(6, 8), n(8, 10), n(10, 12), n(12, 14));
-  return Number.isFinite(ms) && /^\d{14}$/.test(raw) ? ms - BEIJING_OFFSET_MS : null;
+  if (raw === lastRaw) return lastMs;
+  lastRaw = raw;
+  if (raw.length !== 14) return (lastMs = null);
+  const ms = Date.UTC(digits(raw, 0, 4), digits(raw, 4, 6) - 1, digits(raw, 6, 8), digits(raw, 8, 10), digits(raw, 10, 12), digits(raw, 12, 14));
+  return (lastMs = Number.isFinite(ms) ? ms - BEIJING_OFFSET_MS : null);
 }
 
 /** The CDN format's field 16 (client port) follows the cache status; DSA's 15 fields end with it. */

@@ -16,16 +16,23 @@ function int(value: unknown): number | null {
   return Number.isFinite(n) && n !== -1 ? n : null;
 }
 
+// Records of a package come in time order, many in the same second: the last parse is kept.
+let lastTime: unknown;
+let lastTimeMs: number | null = null;
+
 function timeMs(value: unknown): number | null {
+  if (value === lastTime) return lastTimeMs;
   const raw = text(value);
   const ms = raw === null ? NaN : Date.parse(raw);
-  return Number.isFinite(ms) ? ms : null;
+  lastTime = value;
+  lastTimeMs = Number.isFinite(ms) ? ms : null;
+  return lastTimeMs;
 }
 
 /** Every field the record has no home for, minus the absent ones, under its EdgeOne name. */
-function passThrough(record: CdnLogRecord, wire: Wire, mapped: ReadonlySet<string>): void {
+function passThrough(record: CdnLogRecord, wire: Wire, mapped: ReadonlySet<string>, skip?: string): void {
   for (const key in wire) {
-    if (mapped.has(key)) continue;
+    if (mapped.has(key) || key === skip) continue;
     const value = wire[key];
     if (value === '-' || value === -1 || value === null || value === undefined || value === '') continue;
     record.attributes[key] = value as AttributeValue;
@@ -84,8 +91,7 @@ export function normalizeEdgeOneL7(wire: Wire, zone: string, line: string): CdnL
   record.range = text(wire.RequestRange);
   record.requestId = text(wire.RequestID);
   record.severity = severityFromStatus(status);
-  passThrough(record, wire, L7_MAPPED);
-  if (protocol !== null && record.protocol !== null) delete record.attributes.RequestProtocol;
+  passThrough(record, wire, L7_MAPPED, protocol !== null && record.protocol !== null ? 'RequestProtocol' : undefined);
   record.id = record.requestId ?? stableId(line);
   return record;
 }

@@ -37,13 +37,26 @@ async function* splitJsonArray(text: AsyncIterable<string>, maxChars: number, la
     const elements: string[] = [];
     let start = depth > 0 ? 0 : -1;
     for (let i = 0; i < chunk.length; i++) {
-      const c = chunk.charCodeAt(i);
       if (inString) {
-        if (escaped) escaped = false;
-        else if (c === BACKSLASH) escaped = true;
-        else if (c === QUOTE) inString = false;
+        if (escaped) {
+          escaped = false;
+          continue;
+        }
+        // Jump to the next quote; an odd run of backslashes right before it escapes it.
+        const quote = chunk.indexOf('"', i);
+        const stop = quote === -1 ? chunk.length : quote;
+        let k = stop - 1;
+        while (k >= i && chunk.charCodeAt(k) === BACKSLASH) k--;
+        const oddRun = (stop - 1 - k) % 2 === 1;
+        if (quote === -1) {
+          escaped = oddRun;
+          break;
+        }
+        i = quote;
+        if (!oddRun) inString = false;
         continue;
       }
+      const c = chunk.charCodeAt(i);
       if (depth > 0) {
         if (c === QUOTE) inString = true;
         else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
