@@ -53,11 +53,11 @@ export function cloudflareFull(fixture: Fixture): Pass {
 }
 
 /**
- * node:zlib gunzip streamed over the same 64 KiB chunks, split on '\n', JSON.parse per line. Streamed
- * because that is the cheaper bare way here: one string of the whole 140 MB body (gunzipSync, toString,
- * split) costs more in allocation and GC than the streaming it saves.
+ * node:zlib gunzip streamed over the same 64 KiB chunks, split on '\n', `perLine` on each line.
+ * Streamed because that is the cheaper bare way here: one string of the whole 140 MB body
+ * (gunzipSync, toString, split) costs more in allocation and GC than the streaming it saves.
  */
-export function cloudflareBare(fixture: Fixture): Pass {
+function gunzippedLines(fixture: Fixture, perLine: (line: string) => unknown): Pass {
   return async () => {
     let records = 0;
     let partial = '';
@@ -69,18 +69,23 @@ export function cloudflareBare(fixture: Fixture): Pass {
       partial = lines.pop() ?? '';
       for (const line of lines) {
         if (line === '') continue;
-        sink = JSON.parse(line);
+        sink = perLine(line);
         records++;
       }
     }
     await piping;
     partial += text.end();
     if (partial !== '') {
-      sink = JSON.parse(partial);
+      sink = perLine(partial);
       records++;
     }
     return records;
   };
+}
+
+/** Gunzip, split on '\n', JSON.parse per line. */
+export function cloudflareBare(fixture: Fixture): Pass {
+  return gunzippedLines(fixture, (line) => JSON.parse(line));
 }
 
 /** The Gcore adapter's page decoding (what readPage in client.ts does after the status check). */
@@ -140,31 +145,9 @@ export function dsaFull(fixture: Fixture): Pass {
   };
 }
 
-/** node:zlib gunzip streamed over the same 64 KiB chunks, split on '\n', then on ' ' (streamed for the reason cloudflareBare gives). */
+/** Gunzip, split on '\n', then on ' '. */
 export function dsaBare(fixture: Fixture): Pass {
-  return async () => {
-    let records = 0;
-    let partial = '';
-    const text = new StringDecoder('utf8');
-    const inflater = createGunzip({ chunkSize: 64 * 1024 });
-    const piping = pipeline(Readable.from(inChunks(fixture.body)), inflater);
-    for await (const chunk of inflater as AsyncIterable<Buffer>) {
-      const lines = (partial + text.write(chunk)).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) {
-        if (line === '') continue;
-        sink = line.split(' ');
-        records++;
-      }
-    }
-    await piping;
-    partial += text.end();
-    if (partial !== '') {
-      sink = partial.split(' ');
-      records++;
-    }
-    return records;
-  };
+  return gunzippedLines(fixture, (line) => line.split(' '));
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 
 import { zipSync } from 'fflate';
+import { damagedZip } from './damage';
 import { FaultController, retryAfterSeconds } from './faults';
 import type { EmulatorDefinition } from './emulator';
 import { type GcoreResource, type GcoreTimestampFormat, gcoreWireRow, renderTable } from './gcore-columns';
@@ -131,8 +132,8 @@ async function route(context: ServerContext, exchange: Exchange, signal: AbortSi
   if (fault?.kind === 'serverError') return exchange.json(fault.status ?? 500, { message: 'Internal server error' });
 
   const query = validated.value;
-  const zip = zipTable(query, renderTable(selectRows(context, query), query.fields, query.format));
-  if (fault?.kind === 'corruptZip') damageFirstMember(zip);
+  const table = zipTable(query, renderTable(selectRows(context, query), query.fields, query.format));
+  const zip = fault?.kind === 'corruptZip' ? damagedZip(table) : table;
   exchange.head(200, {
     'Content-Type': 'application/zip',
     'Content-Disposition': `attachment; filename=${fileStem(query)}.zip`,
@@ -177,16 +178,6 @@ function fileStem(query: GcoreDownloadQuery): string {
 function zipTable(query: GcoreDownloadQuery, table: string): Uint8Array {
   const mtime = new Date(Math.max(Number(query.fromNs / NS_PER_MS), Date.UTC(1980, 0, 1)));
   return zipSync({ [`${fileStem(query)}.${query.format}`]: [Buffer.from(table), { level: 6, mtime }] });
-}
-
-/**
- * Sets the first deflate block's type to the reserved value 3, so every inflater fails on it ("invalid
- * block type") rather than inflating garbage that only a CRC check would catch.
- */
-function damageFirstMember(zip: Uint8Array): void {
-  const header = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-  const dataStart = 30 + header.getUint16(26, true) + header.getUint16(28, true);
-  zip[dataStart] |= 0b110;
 }
 
 function tooManyRequests(exchange: Exchange, retryAfter: number): void {

@@ -38,3 +38,18 @@ export async function rawRequest(url: string, options: RequestOptions = {}): Pro
   });
   return { status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks) };
 }
+
+/**
+ * Reads a response until it ends or stays silent for `idleMs` (what a client's read timeout sees of
+ * a stalled body), then closes it.
+ */
+export async function readUntilIdle(response: IncomingMessage, idleMs: number): Promise<{ bytes: number; timedOut: boolean }> {
+  const received = await new Promise<{ bytes: number; timedOut: boolean }>((resolve) => {
+    let bytes = 0;
+    response.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    response.on('end', () => resolve({ bytes, timedOut: false }));
+    response.socket.setTimeout(idleMs, () => resolve({ bytes, timedOut: true }));
+  });
+  response.destroy();
+  return received;
+}

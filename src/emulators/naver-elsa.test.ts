@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import { strFromU8, unzipSync } from 'fflate';
 import Papa from 'papaparse';
-import { openRequest, type RawResponse, rawRequest } from './loopback-client';
+import { openRequest, rawRequest, type RawResponse, readUntilIdle } from './loopback-client';
 import {
   ELSA_FIELDS,
   type ElsaLogDocument,
@@ -497,13 +497,7 @@ describe('NAVER ELSA emulator: faults', () => {
   it('slowBody: headers and part of the zip arrive, then a client read timeout fires', async () => {
     elsa.faults.inject({ kind: 'slowBody', count: 1, delayMs: 10_000 });
     const response = await openRequest(`${elsa.baseUrl}${PATH}`, { method: 'POST', headers: signedHeaders(), body: JSON.stringify(window()) });
-    const received = await new Promise<{ bytes: number; timedOut: boolean }>((resolve) => {
-      let bytes = 0;
-      response.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      response.on('end', () => resolve({ bytes, timedOut: false }));
-      response.socket.setTimeout(150, () => resolve({ bytes, timedOut: true }));
-    });
-    response.destroy();
+    const received = await readUntilIdle(response, 150);
     expect(response.statusCode).toBe(200);
     expect(received.timedOut).toBe(true);
     expect(received.bytes).toBeGreaterThan(0);

@@ -10,6 +10,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { zipSync } from 'fflate';
 import type { EmulatorDefinition } from './emulator';
+import { damagedZip } from './damage';
 import { FaultController, retryAfterSeconds } from './faults';
 import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from './http';
 import {
@@ -212,8 +213,8 @@ async function route(context: ServerContext, exchange: Exchange, signal: AbortSi
   if (fault?.kind === 'serverError') return gatewayError(exchange, fault.status ?? 503, '500', 'Endpoint Error');
 
   const request = validated.value;
-  const zip = zipMember(request, renderMember(request, newestDocuments(context, request), context.jsonShape));
-  if (fault?.kind === 'corruptZip') damageFirstMember(zip);
+  const member = zipMember(request, renderMember(request, newestDocuments(context, request), context.jsonShape));
+  const zip = fault?.kind === 'corruptZip' ? damagedZip(member) : member;
   exchange.head(200, { 'Content-Type': 'application/zip', 'Content-Length': zip.length });
   await writeBody(exchange, [zip], isBodyFault(fault) ? fault : undefined, signal);
 }
@@ -441,14 +442,4 @@ function zipMember(request: ElsaDownloadRequest, text: string): Uint8Array {
   // A fixed mtime keeps the same download byte-identical; zip dates start in 1980.
   const mtime = new Date(Math.max(request.fromMs, Date.UTC(1980, 0, 1)));
   return zipSync({ [elsaMemberName(request)]: [Buffer.from(text), { level: 6, mtime }] });
-}
-
-/**
- * Sets the first deflate block's type to the reserved value 3, so every inflater fails on it ("invalid
- * block type"). The same damage as gcore.ts's corruptZip fault.
- */
-function damageFirstMember(zip: Uint8Array): void {
-  const header = new DataView(zip.buffer, zip.byteOffset, zip.byteLength);
-  const dataStart = 30 + header.getUint16(26, true) + header.getUint16(28, true);
-  zip[dataStart] |= 0b110;
 }

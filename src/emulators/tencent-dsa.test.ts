@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { openRequest, type RawResponse, rawRequest } from './loopback-client';
+import { openRequest, rawRequest, type RawResponse, readUntilIdle } from './loopback-client';
 import {
   DSA_DEMO_CREDENTIALS,
   dsaLogLine,
@@ -684,13 +684,7 @@ describe('Tencent DSA emulator: faults', () => {
     const url = await packageUrl(host(), TEN_AM);
     dsa.faults.inject({ kind: 'slowBody', count: 1, delayMs: 10_000 });
     const response = await openRequest(url);
-    const received = await new Promise<{ bytes: number; timedOut: boolean }>((resolve) => {
-      let bytes = 0;
-      response.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      response.on('end', () => resolve({ bytes, timedOut: false }));
-      response.socket.setTimeout(150, () => resolve({ bytes, timedOut: true }));
-    });
-    response.destroy();
+    const received = await readUntilIdle(response, 150);
     expect(response.statusCode).toBe(200);
     expect(received.timedOut).toBe(true);
     expect(received.bytes).toBeGreaterThan(0);

@@ -11,6 +11,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { EmulatorDefinition } from './emulator';
+import { damagedGzip } from './damage';
 import { type Fault, FaultController, type FaultKind, retryAfterSeconds } from './faults';
 import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from './http';
 import { SlidingWindowLimiter } from './rate-limit';
@@ -576,17 +577,8 @@ async function servePackage(context: ServerContext, exchange: Exchange, pkg: Pac
   if (events.length === 0) return exchange.text(404, 'Not Found');
 
   const fault = context.faults.takeNext(PACKAGE_FAULTS);
-  const gzip = gzipSync(Buffer.from(events.map((event) => `${dsaLogLine(event)}\n`).join('')));
-  if (fault?.kind === 'corruptGzip') damageDeflateData(gzip);
+  const rendered = gzipSync(Buffer.from(events.map((event) => `${dsaLogLine(event)}\n`).join('')));
+  const gzip = fault?.kind === 'corruptGzip' ? damagedGzip(rendered) : rendered;
   exchange.head(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': gzip.length });
   await writeBody(exchange, [gzip], isBodyFault(fault) ? fault : undefined, signal);
-}
-
-/**
- * Keeps the gzip magic and header but sets the first deflate block's type to the reserved value 3
- * (byte 10: gzipSync writes a bare 10-byte header), so inflating fails with a data error ("invalid
- * block type") instead of yielding a silently short text.
- */
-function damageDeflateData(gzip: Buffer): void {
-  gzip[10] |= 0b110;
 }

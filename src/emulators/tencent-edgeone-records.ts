@@ -113,16 +113,6 @@ export function renderPackage(records: Iterable<EdgeOneWireRecord>): Buffer {
   return gzipSync(text);
 }
 
-/**
- * A copy of a package that every gunzip rejects with a data error: the first deflate block's type is set
- * to the reserved value 3 ("invalid block type"), which no inflater accepts. The gzip header is 10 bytes
- * (no name, no extra field), so the deflate stream starts at byte 10.
- */
-export function corruptPackage(gz: Uint8Array): Buffer {
-  const copy = Buffer.from(gz);
-  copy[10] |= 0b110;
-  return copy;
-}
 
 /** `2023-11-13T10:00:01Z`: the second the event started in. */
 function isoSecond(ms: number): string {

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import Sign from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/sign';
-import { openRequest, rawRequest } from './loopback-client';
+import { openRequest, rawRequest, readUntilIdle } from './loopback-client';
 import {
   EDGEONE_DEMO_CREDENTIALS,
   edgeOneL4Record,
@@ -708,13 +708,7 @@ describe('EdgeOne emulator: quota and faults', () => {
     const [item] = (await list({ ...body, Domains: ['www.example.com'] })).Data.filter((i) => i.Area === 'overseas');
     edgeone.faults.inject({ kind: 'slowBody', count: 1, delayMs: 10_000 });
     const response = await openRequest(item.Url as string);
-    const received = await new Promise<{ bytes: number; timedOut: boolean }>((resolve) => {
-      let bytes = 0;
-      response.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      response.on('end', () => resolve({ bytes, timedOut: false }));
-      response.socket.setTimeout(150, () => resolve({ bytes, timedOut: true }));
-    });
-    response.destroy();
+    const received = await readUntilIdle(response, 150);
     expect([response.statusCode, received.timedOut]).toEqual([200, true]);
     expect(received.bytes).toBeGreaterThan(0);
     expect(received.bytes).toBeLessThan(Number(item.Size));

@@ -10,13 +10,14 @@
 import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { EmulatorDefinition } from './emulator';
+import { damagedGzip } from './damage';
 import { FaultController } from './faults';
 import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from './http';
 import { hashHex } from './random';
 import { SlidingWindowLimiter } from './rate-limit';
 import { NS_PER_MS, parseRfc3339Ns } from './time';
 import { TrafficGenerator } from './traffic';
-import { corruptPackage, type EdgeOneArea, PackageShelf, type PackageSource } from './tencent-edgeone-records';
+import { type EdgeOneArea, PackageShelf, type PackageSource } from './tencent-edgeone-records';
 import { verifyTc3 } from './tencent-edgeone-tc3';
 
 export { edgeOneL4Record, edgeOneL7Record, type EdgeOneArea } from './tencent-edgeone-records';
@@ -486,7 +487,7 @@ async function servePackage(context: ServerContext, exchange: Exchange, signal: 
   if (gz === undefined) return exchange.text(404, 'Not found: no such package (it may not be published yet).');
 
   const fault = context.faults.takeNext(['corruptGzip', 'truncatedBody', 'slowBody']);
-  const bytes = fault?.kind === 'corruptGzip' ? corruptPackage(gz) : gz;
+  const bytes = fault?.kind === 'corruptGzip' ? damagedGzip(gz) : gz;
   exchange.head(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.length });
   await writeBody(exchange, [bytes], isBodyFault(fault) ? fault : undefined, signal);
 }
