@@ -21,7 +21,7 @@ Sources:   cloudflare       --zone <zone id>
            naver-elsa       --project-id <n> --project-key <key>
 Times:     ISO 8601 with a zone (2026-11-22T10:00:00Z), relative (-15m, -2h, -1d) or now (--to defaults to now)
 Options:   --filter 'status>=500'  (repeatable; = != in 'not in' > >= < <= contains =~ !~)
-           --search <text>         free text in host, path, query, user agent, referer, client IP
+           --search <text>         free text in host, path, query, user agent, referer, client IP, message
            --fields a,b            record fields to print (default: all for ndjson, a summary for table/csv)
            --limit N               at most N records (default 1000)
            --output ndjson|table|csv
@@ -29,6 +29,7 @@ Options:   --filter 'status>=500'  (repeatable; = != in 'not in' > >= < <= conta
            --sample F              Cloudflare: about this fraction (0..1] of records, at random
            --format csv|tsv        Gcore download format (default: tsv); naver-elsa: json|csv (default: json)
            --count N               NAVER ELSA: documents per download, 1..200000 (default 200000; a full one is split)
+           --include-fields a,b    NAVER ELSA: download only these document fields (logTime is always added)
            --package-host <host>   DSA, EdgeOne: also fetch log packages from this host (.suffix for its subdomains)
            --base-url <url>        provider API root (default: the real API)
            --retries N             retries of a failed request or window (default 5)
@@ -67,6 +68,7 @@ const QUERY_OPTIONS = {
   'project-key': { type: 'string' },
   count: { type: 'string' },
   'package-host': { type: 'string', multiple: true },
+  'include-fields': { type: 'string' },
   from: { type: 'string' },
   to: { type: 'string' },
   filter: { type: 'string', multiple: true },
@@ -112,6 +114,7 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
   if (opts.format) options.format = opts.format;
   if (opts.sample) options.sample = opts.sample;
   if (opts.count) options.count = opts.count;
+  if (opts['include-fields']) options.includeFields = opts['include-fields'];
   if (opts['package-host']) options.packageHosts = opts['package-host'].join(',');
   const query = parseQuery({
     provider: opts.provider,

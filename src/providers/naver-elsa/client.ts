@@ -83,6 +83,19 @@ function maxCount(ctx: Ctx): number {
   return n;
 }
 
+/**
+ * The `includeFields` option: the document fields to download (comma-separated), to save bytes;
+ * logTime is always added (it is the record's time). Absent: every field.
+ */
+function includeFields(ctx: Ctx): string[] | undefined {
+  const raw = ctx.options.includeFields;
+  if (raw === undefined) return undefined;
+  const fields = raw.split(',').map((f) => f.trim()).filter((f) => f !== '');
+  const bad = fields.find((f) => !/^[A-Za-z0-9_.@-]+$/.test(f));
+  if (bad !== undefined) throw badInput('includeFields', `"${bad}" is not an ELSA field name`);
+  return fields.includes('logTime') ? fields : ['logTime', ...fields];
+}
+
 function format(ctx: Ctx): 'JSON' | 'CSV' {
   const raw = (ctx.options.format ?? 'json').toUpperCase();
   if (raw !== 'JSON' && raw !== 'CSV') throw badInput('format', `NAVER ELSA downloads json or csv, not "${ctx.options.format}"`);
@@ -105,6 +118,7 @@ async function* download(ctx: Ctx, part: TimeRange, count: number): AsyncIterabl
     format: format(ctx),
     limit: ELSA_PAGE_SIZE,
     count,
+    includeFields: includeFields(ctx),
   });
   ctx.stats.requests++;
   const res = await ctx.http.send({

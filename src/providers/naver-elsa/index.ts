@@ -8,7 +8,7 @@ export const naverElsa: ProviderAdapter<ElsaCredentials, ElsaSource> = {
   name: 'NAVER ELSA',
   limits: ELSA_LIMITS,
   defaultBaseUrl: ELSA_API,
-  options: ['format', 'count'],
+  options: ['format', 'count', 'includeFields'],
   credentialEnv: ['NCLOUD_ACCESS_KEY', 'NCLOUD_SECRET_KEY'],
   credentialsFromEnv: elsaCredentialsFromEnv,
   parseSource: elsaSource,

@@ -85,6 +85,13 @@ describe('NAVER ELSA adapter against the emulator', () => {
     expect(records.some((r) => String(r.attributes.userAgent).includes(','))).toBe(true);
   });
 
+  it('downloads only the fields asked for, always with logTime', async () => {
+    const { records } = await read(query({ options: { includeFields: 'body, logLevel' } }));
+    const expected = truth(NOW - 2 * HOUR_MS, NOW - HOUR_MS).map((r) => ({ ...r, attributes: { logLevel: r.attributes.logLevel } }));
+    expect(comparable(records)).toEqual(comparable(expected));
+    await expect(read(query({ options: { includeFields: 'body,bad field' } }))).rejects.toThrow(/"bad field" is not an ELSA field name/);
+  });
+
   it('asks for no more documents than the limit needs when nothing is filtered locally', async () => {
     const before = downloads().length;
     const { records, meta } = await read(query({ limit: 7 }));
