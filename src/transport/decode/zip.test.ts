@@ -405,7 +405,8 @@ describe('unzipMembers', () => {
     expect(err.kind).toBe('TooLarge');
     expect(err.message).toBe('gcore r42: zip member bomb.csv inflates past 16777216 bytes; raise maxMemberBytes if this is expected');
     expect(delivered).toBeLessThanOrEqual(16 * MiB);
-    expect(source.pulled).toBeLessThan(40); // of 2050 chunks
+    // Of 2050 chunks; node:zlib's stream read-ahead takes a few dozen more on Node 22 (64 KiB buffers) than on 20 (16 KiB).
+    expect(source.pulled).toBeLessThan(100);
     expect(source.closed).toBe(true);
     expect(rssPeak - rssBefore).toBeLessThan(200 * MiB);
   });
