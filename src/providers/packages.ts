@@ -66,14 +66,12 @@ function packagePolicy(ctx: ReadContext<unknown, unknown>, rules: PackageRules):
   return { ...rules.policy, hosts: [...rules.policy.hosts, ...extra], trustedOrigins: ctx.trustedPackageOrigins };
 }
 
+/** Package hosts are object stores whose error bodies can echo the signed request: only the status is quoted. */
 function downloadError(rules: PackageRules, pkg: LogPackage) {
-  return (status: number, body: string): { kind?: ErrorKind; message: string } => {
-    const detail = body.slice(0, 200);
-    if (status === 403) {
-      return { kind: 'ProviderError', message: `${rules.who} refused the package ${pkg.label} (HTTP 403 ${detail}): its URL has expired or was revoked` };
-    }
+  return (status: number): { kind?: ErrorKind; message: string } => {
+    if (status === 403) return { kind: 'ProviderError', message: `${rules.who} refused the package ${pkg.label} (HTTP 403): its URL has expired or was revoked` };
     if (status === 404) return { kind: 'ProviderError', message: `${rules.who} no longer has the package ${pkg.label} (HTTP 404)` };
-    return { message: `${rules.who} failed to serve the package ${pkg.label} (HTTP ${status}: ${detail})` };
+    return { message: `${rules.who} failed to serve the package ${pkg.label} (HTTP ${status})` };
   };
 }
 
@@ -113,7 +111,7 @@ async function* attempt(ctx: ReadContext<unknown, unknown>, pkg: LogPackage, rul
 
 /**
  * Reads one package with retries; a transfer that fails part-way is read again and the retry skips,
- * by record id, what was already delivered. A 403 is not retried here: see isExpiredPackageUrl.
+ * by record id, what was already delivered. A 403 is not retried here: readListedPackages lists again.
  */
 export function readPackage(ctx: ReadContext<unknown, unknown>, pkg: LogPackage, rules: PackageRules, decode: PackageDecoder): AsyncIterable<CdnLogRecord[]> {
   return readResumable(ctx.http.retry, ctx.stats, () => attempt(ctx, pkg, rules, decode), ctx.signal);
