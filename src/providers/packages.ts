@@ -19,8 +19,10 @@ export interface LogPackage {
   /** The package's identity (host and hour, packet name): a package listed twice is read once. */
   key: string;
   url: string;
-  /** Compressed size, when the listing says (EdgeOne `Size`). */
-  sizeBytes?: number;
+  /** Compressed size, when the listing says (EdgeOne L4 `Size`). */
+  compressedBytes?: number;
+  /** Inflated size, when the listing says (EdgeOne L7 `Size`: "original log size"). */
+  inflatedBytes?: number;
   /** Names the package in messages and notes. */
   label: string;
 }
@@ -78,8 +80,9 @@ function downloadError(rules: PackageRules, pkg: LogPackage) {
 /** One attempt at one package: guard, send, check, inflate, decode. */
 async function* attempt(ctx: ReadContext<unknown, unknown>, pkg: LogPackage, rules: PackageRules, decode: PackageDecoder): AsyncIterable<CdnLogRecord[]> {
   const checked = checkPackageUrl(pkg.url, packagePolicy(ctx, rules), rules.who);
-  if (pkg.sizeBytes !== undefined && pkg.sizeBytes > rules.maxCompressedBytes) {
-    throw new CdnLogError('TooLarge', `${rules.who} lists the package ${pkg.label} at ${pkg.sizeBytes} bytes, over the ${rules.maxCompressedBytes}-byte bound; nothing was fetched`);
+  const [listed, bound] = pkg.inflatedBytes !== undefined ? [pkg.inflatedBytes, ctx.maxDecodedBytes] : [pkg.compressedBytes, rules.maxCompressedBytes];
+  if (listed !== undefined && listed > bound) {
+    throw new CdnLogError('TooLarge', `${rules.who} lists the package ${pkg.label} at ${listed} bytes, over the ${bound}-byte bound; nothing was fetched`);
   }
   const deadline = AbortSignal.timeout(rules.deadlineMs);
   const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;

@@ -163,9 +163,11 @@ async function listPage(ctx: Ctx, window: TimeRange, offset: number): Promise<Pa
     if (typeof name !== 'string' || typeof item.Url !== 'string') {
       throw new CdnLogError('ProviderError', `Tencent EdgeOne listed a package without LogPacketName and Url: ${JSON.stringify(item).slice(0, 200)}`);
     }
+    // Size: the .log.gz for L4, the "original log size" (inflated) for L7 (T10).
     const size = typeof item.Size === 'number' ? item.Size : undefined;
     const area = typeof item.Area === 'string' ? item.Area : '';
-    return { key: `${area}/${name}`, url: item.Url, sizeBytes: size, label: `${name}${area ? ` (${area})` : ''}`, owner };
+    const label = `${name}${area ? ` (${area})` : ''}`;
+    return { key: `${area}/${name}`, url: item.Url, label, owner, ...(layer === 'l4' ? { compressedBytes: size } : { inflatedBytes: size }) };
   });
   return { totalCount: answer.TotalCount, listed: answer.Data.length, packages };
 }

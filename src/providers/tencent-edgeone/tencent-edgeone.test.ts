@@ -136,6 +136,19 @@ describe('Tencent EdgeOne adapter against the emulator', () => {
     });
   });
 
+  it('refuses a package the listing says is larger than the bound, fetching nothing', async () => {
+    const http = fastClient();
+    const before = downloads().length;
+    try {
+      const q = query({ domain: [zone().domains[0]] });
+      const run = runQuery(tencentEdgeOne, emu.credentials, q, { http, baseUrl: emu.baseUrl, nowMs: now, trustedPackageOrigins: [emu.baseUrl], maxDecodedBytes: 100 });
+      await expect(collect(run.records)).rejects.toMatchObject({ kind: 'TooLarge', message: expect.stringMatching(/lists the package .* bytes, over the 100-byte bound; nothing was fetched/) });
+    } finally {
+      await http.close();
+    }
+    expect(downloads().length).toBe(before);
+  });
+
   describe('authentication', () => {
     it('names the provider and the variables to check when the signature is wrong', async () => {
       const err = await read(query({}), { credentials: { secretId: emu.credentials.secretId, secretKey: 'wrong' } }).catch((e: unknown) => e);
