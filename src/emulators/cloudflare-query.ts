@@ -9,7 +9,7 @@ import {
   type CloudflareTimestampFormat,
   isCloudflareField,
 } from './cloudflare-fields';
-import { NS_PER_MS, NS_PER_SECOND, parseRfc3339Ns } from './time';
+import { HOUR_MS, MINUTE_MS, NS_PER_MS, NS_PER_SECOND, parseRfc3339Ns } from './time';
 
 export interface CloudflareLimits {
   /** Oldest data served: 168 h (CF8's "logs older than 168h0m0s are not available"). */
@@ -21,9 +21,9 @@ export interface CloudflareLimits {
 }
 
 export const CLOUDFLARE_LIMITS: CloudflareLimits = {
-  retentionMs: 168 * 3_600_000,
-  minDelayMs: 60_000,
-  maxRangeMs: 3_600_000,
+  retentionMs: 168 * HOUR_MS,
+  minDelayMs: MINUTE_MS,
+  maxRangeMs: HOUR_MS,
 };
 
 export const RANGE_ERRORS = {

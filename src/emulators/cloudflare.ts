@@ -18,7 +18,7 @@ import { FaultController, retryAfterSeconds } from './faults';
 import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from './http';
 import { hash32, hashHex, seededDice } from './random';
 import { SlidingWindowLimiter } from './rate-limit';
-import { ceilNsToMs } from './time';
+import { ceilNsToMs, MINUTE_MS, SECOND_MS } from './time';
 import { type TrafficEvent, TrafficGenerator } from './traffic';
 
 export { cloudflareWireRecord, type CloudflareZone } from './cloudflare-fields';
@@ -53,7 +53,7 @@ export interface CloudflareEmulator {
 }
 
 /** Demo values only: the emulator is the one place they open. */
-export const CLOUDFLARE_DEMO_CREDENTIALS: CloudflareCredentials = {
+const CLOUDFLARE_DEMO_CREDENTIALS: CloudflareCredentials = {
   apiToken: 'demo-cloudflare-token',
   email: 'demo@example.com',
   apiKey: 'demo-cloudflare-global-api-key',
@@ -70,8 +70,8 @@ export async function startCloudflareEmulator(options: CloudflareEmulatorOptions
   const zones = cloudflareZones(options.zones ?? 2);
   const faults = new FaultController(['rateLimit', 'serverError', 'slowBody', 'truncatedBody', 'streamError']);
   const quotas = {
-    perZone: new SlidingWindowLimiter(options.perZoneRpmLimit ?? 15, 60_000, now),
-    perUser: new SlidingWindowLimiter(options.perUserRpmLimit ?? 180, 60_000, now),
+    perZone: new SlidingWindowLimiter(options.perZoneRpmLimit ?? 15, MINUTE_MS, now),
+    perUser: new SlidingWindowLimiter(options.perUserRpmLimit ?? 180, MINUTE_MS, now),
   };
   const context: ServerContext = { seed, now, generator, zones, faults, quotas, credentials: CLOUDFLARE_DEMO_CREDENTIALS };
   const server = await startLoopbackServer(options.port ?? 0, (exchange, signal) => route(context, exchange, signal));
@@ -98,7 +98,7 @@ export const cloudflareEmulator: EmulatorDefinition<CloudflareEmulator> = {
 };
 
 /** Zones are fixed by their index (not the seed), so demo configuration can name them. */
-export function cloudflareZones(count: number): CloudflareZone[] {
+function cloudflareZones(count: number): CloudflareZone[] {
   return Array.from({ length: count }, (_, index) => {
     const name = ZONE_NAMES[index] ?? `example${index}.com`;
     return { id: hashHex(`cloudflare-zone|${index}`, 32), name, hosts: [name, `www.${name}`, `static.${name}`] };
@@ -203,15 +203,12 @@ function serveRayId(
 
 /** Applies both quotas (CF3: 15/min per zone, 180/min per user); answers 429 and returns false when over. */
 function admitted(context: ServerContext, exchange: Exchange, zone: CloudflareZone, user: string): boolean {
-  const zoneKey = `zone:${zone.id}`;
-  const waitMs = Math.max(context.quotas.perZone.waitMs(zoneKey), context.quotas.perUser.waitMs(user));
-  if (waitMs > 0) {
-    rateLimited(exchange, Math.ceil(waitMs / 1000));
-    return false;
-  }
-  context.quotas.perZone.admit(zoneKey);
-  context.quotas.perUser.admit(user);
-  return true;
+  const waitMs = SlidingWindowLimiter.tryAdmitAll([
+    [context.quotas.perZone, `zone:${zone.id}`],
+    [context.quotas.perUser, user],
+  ]);
+  if (waitMs > 0) rateLimited(exchange, Math.ceil(waitMs / SECOND_MS));
+  return waitMs === 0;
 }
 
 async function sendRecords(

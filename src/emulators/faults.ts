@@ -26,6 +26,12 @@ export type Fault =
 
 export type FaultKind = Fault['kind'];
 
+/** The faults a package listing (DSA GetDsaHostLogs, EdgeOne DownloadL7Logs/DownloadL4Logs) can take. */
+export const PACKAGE_LISTING_FAULTS: readonly FaultKind[] = ['rateLimit', 'serverError', 'expiredUrl', 'duplicateListing'];
+
+/** The faults a package download (a listed DSA or EdgeOne URL) can take. */
+export const PACKAGE_DOWNLOAD_FAULTS: readonly FaultKind[] = ['corruptGzip', 'truncatedBody', 'slowBody'];
+
 export class FaultController {
   /** Cloudflare log retention (`/logs/control/retention/flag`); when off, logs/received answers 400. */
   retentionEnabled = true;

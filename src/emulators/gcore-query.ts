@@ -5,12 +5,12 @@
  */
 
 import { GCORE_DEFAULT_FIELDS, type GcoreField, type GcoreRow, isGcoreField } from './gcore-columns';
-import { ceilNsToMs, NS_PER_MS, parseRfc3339Ns } from './time';
+import { ceilNsToMs, DAY_MS, HOUR_MS, NS_PER_MS, parseRfc3339Ns } from './time';
 import type { TrafficEvent } from './traffic';
 
 export const GCORE_LIMITS = {
   /** `to − from` at most 6 h (G1, the 2026 OpenAPI). */
-  maxRangeMs: 6 * 3_600_000,
+  maxRangeMs: 6 * HOUR_MS,
   /** "Up to 3 days starting today": today and the two days before (UTC). */
   retentionDays: 3,
   maxLimit: 10_000,
@@ -74,7 +74,6 @@ export type FieldErrors = Record<string, string[]>;
 const QUERY_PARAMETERS = new Set(['from', 'to', 'format', 'offset', 'limit', 'fields', 'sort']);
 const DATETIME_FORMAT_ERROR =
   'Datetime has wrong format. Use one of these formats instead: YYYY-MM-DDThh:mm:ss[.uuuuuu][+HH:MM|-HH:MM|Z].';
-const DAY_MS = 86_400_000;
 
 export function validateDownloadQuery(
   params: URLSearchParams,

@@ -3,7 +3,7 @@ import { inflateRawSync } from 'node:zlib';
 import Papa from 'papaparse';
 import { GCORE_FIELDS, type GcoreRow } from './gcore-columns';
 import { type GcoreEmulator, gcoreWireRow, startGcoreEmulator } from './gcore';
-import { openRequest, rawRequest, type RawResponse, readUntilIdle } from './loopback-client';
+import { openRequest, rawRequest, type RawResponse, readUntilIdle, SLOW_BODY_IDLE_MS } from './loopback-client';
 import type { TrafficEvent } from './traffic';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -365,7 +365,7 @@ describe('Gcore emulator: rate limit and faults', () => {
   it('slowBody: headers and part of the zip arrive, then a client read timeout fires', async () => {
     gcore.faults.inject({ kind: 'slowBody', count: 1, delayMs: 10_000 });
     const response = await openRequest(`${gcore.baseUrl}${PATH}?${new URLSearchParams(window())}`, { headers: apiKey() });
-    const received = await readUntilIdle(response, 150);
+    const received = await readUntilIdle(response, SLOW_BODY_IDLE_MS);
     expect(response.statusCode).toBe(200);
     expect(received.timedOut).toBe(true);
     expect(received.bytes).toBeGreaterThan(0);

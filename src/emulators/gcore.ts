@@ -4,7 +4,6 @@
  * validation, filters, sort, offset/limit and field selection; faults are injectable.
  */
 
-import { zipSync } from 'fflate';
 import { damagedZip } from './damage';
 import { FaultController, retryAfterSeconds } from './faults';
 import type { EmulatorDefinition } from './emulator';
@@ -12,8 +11,9 @@ import { type GcoreResource, type GcoreTimestampFormat, gcoreWireRow, renderTabl
 import { type GcoreDownloadQuery, matchesFilters, rowComparator, type SortableRow, validateDownloadQuery, windowMs } from './gcore-query';
 import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from './http';
 import { SlidingWindowLimiter } from './rate-limit';
-import { NS_PER_MS, rfc5545Stamp } from './time';
+import { MINUTE_MS, NS_PER_MS, rfc5545Stamp, SECOND_MS } from './time';
 import { TrafficGenerator } from './traffic';
+import { oneMemberZip } from './zip';
 
 export { gcoreWireRow, gcoreCacheStatus, type GcoreResource, type GcoreTimestampFormat } from './gcore-columns';
 
@@ -50,7 +50,7 @@ export interface GcoreEmulator {
 const base64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** Demo values only: the emulator is the one place they open. */
-export const GCORE_DEMO_CREDENTIALS: GcoreCredentials = {
+const GCORE_DEMO_CREDENTIALS: GcoreCredentials = {
   apiKey: '1234$demo-gcore-api-key',
   bearerToken: [
     base64url({ alg: 'HS256', typ: 'JWT' }),
@@ -70,7 +70,7 @@ export async function startGcoreEmulator(options: GcoreEmulatorOptions = {}): Pr
     resources: gcoreResources(options.resources ?? 2),
     timestampFormat: options.timestampFormat ?? 'seconds',
     faults: new FaultController(['rateLimit', 'serverError', 'slowBody', 'truncatedBody', 'corruptZip']),
-    quota: new SlidingWindowLimiter(options.rpmLimit ?? 600, 60_000, now),
+    quota: new SlidingWindowLimiter(options.rpmLimit ?? 600, MINUTE_MS, now),
     credentials: GCORE_DEMO_CREDENTIALS,
   };
   const server = await startLoopbackServer(options.port ?? 0, (exchange, signal) => route(context, exchange, signal));
@@ -97,7 +97,7 @@ export const gcoreEmulator: EmulatorDefinition<GcoreEmulator> = {
 };
 
 /** Resources are fixed by their index (not the seed), so demo configuration can name them. */
-export function gcoreResources(count: number): GcoreResource[] {
+function gcoreResources(count: number): GcoreResource[] {
   return Array.from({ length: count }, (_, index) => ({
     id: 100_001 + index,
     cname: CNAMES[index] ?? `cdn${index}.example.com`,
@@ -123,9 +123,8 @@ async function route(context: ServerContext, exchange: Exchange, signal: AbortSi
   const validated = validateDownloadQuery(exchange.query, context.now());
   if (!validated.ok) return exchange.json(400, { errors: validated.errors });
 
-  const waitMs = context.quota.waitMs(caller);
-  if (waitMs > 0) return tooManyRequests(exchange, Math.ceil(waitMs / 1000));
-  context.quota.admit(caller);
+  const waitMs = context.quota.tryAdmit(caller);
+  if (waitMs > 0) return tooManyRequests(exchange, Math.ceil(waitMs / SECOND_MS));
 
   const fault = context.faults.takeNext();
   if (fault?.kind === 'rateLimit') return tooManyRequests(exchange, retryAfterSeconds(fault));
@@ -176,8 +175,7 @@ function fileStem(query: GcoreDownloadQuery): string {
 }
 
 function zipTable(query: GcoreDownloadQuery, table: string): Uint8Array {
-  const mtime = new Date(Math.max(Number(query.fromNs / NS_PER_MS), Date.UTC(1980, 0, 1)));
-  return zipSync({ [`${fileStem(query)}.${query.format}`]: [Buffer.from(table), { level: 6, mtime }] });
+  return oneMemberZip(`${fileStem(query)}.${query.format}`, Buffer.from(table), Number(query.fromNs / NS_PER_MS));
 }
 
 function tooManyRequests(exchange: Exchange, retryAfter: number): void {

@@ -14,9 +14,43 @@ import type { Fault } from './faults';
 export interface RequestLogEntry {
   method: string;
   path: string;
+  /** The query parameters, those that carry a credential (SECRET_QUERY_PARAMETERS) as `redacted`. */
   query: Record<string, string>;
   /** 0 until the status line is written. */
   status: number;
+}
+
+/**
+ * Query parameters whose value is a credential (style: never log a secret, a signature or a signed
+ * URL's query string), matched without regard to case: the DSA API's `Signature` and STS `Token`, the
+ * tokens of signed package URLs (DSA `st`, EdgeOne `sign`), and the header credentials of ELSA, Gcore
+ * and Cloudflare should a client put them in the query instead.
+ */
+const SECRET_QUERY_PARAMETERS: ReadonlySet<string> = new Set(
+  ['Signature', 'Token', 'st', 'sign', 'x-ncp-apigw-signature-v2', 'x-ncp-iam-access-key', 'apikey', 'authorization', 'x-auth-key'].map(
+    (name) => name.toLowerCase(),
+  ),
+);
+
+function loggedQuery(params: URLSearchParams): Record<string, string> {
+  return Object.fromEntries(
+    [...params].map(([name, value]) => [name, SECRET_QUERY_PARAMETERS.has(name.toLowerCase()) ? 'redacted' : value]),
+  );
+}
+
+const ORIGIN = 'http://127.0.0.1';
+/** Where a request target that is not a URL lands: a path no emulator serves, so it gets that emulator's 404. */
+const UNROUTABLE_PATH = '/.unparseable-request-target';
+
+/**
+ * The request target as a URL on our origin. An origin-form target (`/path?query`) is always a path,
+ * even when it begins with `//` (`GET //evil/v2/index.php` is the path `//evil/v2/index.php`, not host
+ * `evil`); an absolute-form one (`http://host/path`) is taken as it is. Never throws.
+ */
+export function requestUrl(target: string | undefined): URL {
+  const text = target ?? '/';
+  const href = text.startsWith('/') ? `${ORIGIN}${text}` : text;
+  return new URL(URL.canParse(href) ? href : `${ORIGIN}${UNROUTABLE_PATH}`);
 }
 
 /** One request and its response, with helpers that keep the request log's status in step. */
@@ -28,11 +62,11 @@ export class Exchange {
     readonly req: IncomingMessage,
     readonly res: ServerResponse,
   ) {
-    this.url = new URL(req.url ?? '/', 'http://127.0.0.1');
+    this.url = requestUrl(req.url);
     this.entry = {
       method: req.method ?? 'GET',
       path: this.url.pathname,
-      query: Object.fromEntries(this.url.searchParams),
+      query: loggedQuery(this.url.searchParams),
       status: 0,
     };
   }
@@ -97,18 +131,22 @@ export async function startLoopbackServer(port: number, handle: Handler): Promis
   // Aborted on close, so stalled bodies (slowBody) do not keep the process alive.
   const shutdown = new AbortController();
   const server = createServer((req, res) => {
-    const exchange = new Exchange(req, res);
-    if (requests.length >= MAX_LOGGED_REQUESTS) requests.splice(0, requests.length - MAX_LOGGED_REQUESTS + 1);
-    requests.push(exchange.entry);
+    let exchange: Exchange | undefined;
+    // Everything runs inside the promise chain: whatever a request does, the server answers and lives on.
     Promise.resolve()
-      .then(() => handle(exchange, shutdown.signal))
+      .then(() => {
+        exchange = new Exchange(req, res);
+        if (requests.length >= MAX_LOGGED_REQUESTS) requests.splice(0, requests.length - MAX_LOGGED_REQUESTS + 1);
+        requests.push(exchange.entry);
+        return handle(exchange, shutdown.signal);
+      })
       .catch((error: unknown) => {
-        if (res.headersSent) {
-          res.destroy();
-        } else {
-          exchange.json(500, { message: `emulator error: ${error instanceof Error ? error.message : String(error)}` });
-        }
-      });
+        if (res.headersSent) return void res.destroy();
+        const body = { message: `emulator error: ${error instanceof Error ? error.message : String(error)}` };
+        if (exchange !== undefined) return exchange.json(500, body);
+        res.writeHead(500, { 'Content-Type': 'application/json' }).end(JSON.stringify(body));
+      })
+      .catch(() => res.destroy());
   });
   server.listen(port, '127.0.0.1');
   await once(server, 'listening');

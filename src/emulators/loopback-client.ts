@@ -4,6 +4,7 @@
  */
 
 import { request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { connect } from 'node:net';
 
 export interface RawResponse {
   status: number;
@@ -40,6 +41,12 @@ export async function rawRequest(url: string, options: RequestOptions = {}): Pro
 }
 
 /**
+ * How long a slowBody test waits for the next byte before it counts the body as stalled: well past a
+ * busy machine's scheduling hiccups, well short of the fault's delay.
+ */
+export const SLOW_BODY_IDLE_MS = 500;
+
+/**
  * Reads a response until it ends or stays silent for `idleMs` (what a client's read timeout sees of
  * a stalled body), then closes it.
  */
@@ -52,4 +59,18 @@ export async function readUntilIdle(response: IncomingMessage, idleMs: number): 
   });
   response.destroy();
   return received;
+}
+
+/**
+ * Sends `requestText` as it is over a fresh TCP connection and resolves with every byte the server
+ * wrote before closing: for request lines no HTTP client would send (`GET // HTTP/1.1`).
+ */
+export function rawSocketExchange(port: number, requestText: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(port, '127.0.0.1', () => socket.end(requestText));
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('end', () => resolve(Buffer.concat(chunks).toString('latin1')));
+    socket.on('error', reject);
+  });
 }

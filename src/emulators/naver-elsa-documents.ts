@@ -19,7 +19,7 @@ export interface ElsaProject {
 export type ElsaLogDocument = Record<string, string | number>;
 
 /** The fields ELSA itself defines (N5), plus `host` (N4), in the order a CSV header lists them. */
-export const ELSA_STANDARD_FIELDS = [
+const ELSA_STANDARD_FIELDS = [
   'logTime',
   'sendTime',
   'projectName',
@@ -32,7 +32,7 @@ export const ELSA_STANDARD_FIELDS = [
 ] as const;
 
 /** The custom fields our synthetic application sends, in CSV header order; `ExceptionType` only on 5xx (N1 example). */
-export const ELSA_CUSTOM_FIELDS = ['clientIp', 'userAgent', 'status', 'durationMs', 'ExceptionType'] as const;
+const ELSA_CUSTOM_FIELDS = ['clientIp', 'userAgent', 'status', 'durationMs', 'ExceptionType'] as const;
 
 /** Every field a document can have: the header of a CSV member downloaded without includeFields. */
 export const ELSA_FIELDS: readonly string[] = [...ELSA_STANDARD_FIELDS, ...ELSA_CUSTOM_FIELDS];
@@ -40,7 +40,7 @@ export const ELSA_FIELDS: readonly string[] = [...ELSA_STANDARD_FIELDS, ...ELSA_
 /** The servers that emit a project's logs: a document's `host`. */
 export const ELSA_HOSTS = ['app-01', 'app-02', 'app-03'] as const;
 
-export const ELSA_PROJECT_VERSION = '1.4.2';
+const ELSA_PROJECT_VERSION = '1.4.2';
 
 const MAX_SEND_DELAY_MS = 2000;
 const DEBUG_SHARE = 0.05;
@@ -115,7 +115,8 @@ export function renderJsonMember(documents: readonly ElsaLogDocument[], shape: E
  * CRLF line ends (every row, the last included); a field a document lacks is an empty cell.
  */
 export function renderCsvMember(documents: readonly ElsaLogDocument[], fields: readonly string[]): string {
-  const data = documents.map((document) => fields.map((field) => document[field] ?? ''));
+  // Own fields only: `constructor` or `toString` in includeFields are names the document lacks, not its prototype's.
+  const data = documents.map((document) => fields.map((field) => (Object.hasOwn(document, field) ? document[field] : '')));
   const text = Papa.unparse({ fields: [...fields], data }, { newline: '\r\n', quotes: false, escapeFormulae: false });
   // papaparse ends a header-only table with a line break but not one with rows; make every row end alike.
   return text.endsWith('\r\n') ? text : `${text}\r\n`;

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import { strFromU8, unzipSync } from 'fflate';
 import Papa from 'papaparse';
-import { openRequest, rawRequest, type RawResponse, readUntilIdle } from './loopback-client';
+import { openRequest, rawRequest, type RawResponse, readUntilIdle, SLOW_BODY_IDLE_MS } from './loopback-client';
 import {
   ELSA_FIELDS,
   type ElsaLogDocument,
@@ -11,12 +11,13 @@ import {
   type NaverElsaEmulator,
   naverElsaEmulator,
   startNaverElsaEmulator,
-  verifyNcpSignatureV2,
 } from './naver-elsa';
+import { verifyNcpSignatureV2 } from './naver-elsa-sign';
 import type { TrafficEvent } from './traffic';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
 const FROM = Date.UTC(2026, 10, 22, 10, 0, 0);
 const TO = FROM + 30 * MINUTE;
 const PATH = '/api/v1/logs/download';
@@ -215,10 +216,22 @@ describe('NAVER ELSA emulator: auth (spec 5.1, 5.2, 5.5)', () => {
     expect((await call(window(), { uri, headers: signedHeaders(uri) })).status).toBe(200);
   });
 
-  it('keeps headers, and so the credentials, out of the request log', async () => {
-    await call(window());
-    expect(JSON.stringify(elsa.requests)).not.toContain(elsa.credentials.accessKey);
-    expect(elsa.requests[elsa.requests.length - 1]).toEqual({ method: 'POST', path: PATH, query: {}, status: 200 });
+  it('keeps headers, and credentials sent in the query, out of the request log', async () => {
+    const { accessKey } = elsa.credentials;
+    const headers = signedHeaders();
+    const leakedSignature = headers['x-ncp-apigw-signature-v2'];
+    // A client that puts the gateway credentials in the query as well: the URI it signs carries them.
+    const uri = `${PATH}?trace=1&x-ncp-iam-access-key=${accessKey}&x-ncp-apigw-signature-v2=${encodeURIComponent(leakedSignature)}`;
+    expect((await call(window(), { uri, headers: signedHeaders(uri) })).status).toBe(200);
+    expect(elsa.requests[elsa.requests.length - 1]).toEqual({
+      method: 'POST',
+      path: PATH,
+      query: { trace: '1', 'x-ncp-iam-access-key': 'redacted', 'x-ncp-apigw-signature-v2': 'redacted' },
+      status: 200,
+    });
+    const log = JSON.stringify(elsa.requests);
+    expect(log).not.toContain(accessKey);
+    expect(log).not.toContain(leakedSignature);
   });
 });
 
@@ -262,6 +275,17 @@ describe('NAVER ELSA emulator: body validation (spec 5.3)', () => {
     ['a negative to', window({ to: -1 }), 'to (epoch ms) must be 0–9007199254740991, got -1'],
     ['from after to', window({}, TO, FROM), `from (${TO}) is after to (${FROM})`],
     ['from after now with to omitted', window({ to: undefined }, NOW + 1), `from (${NOW + 1}) is after to (${NOW}), which defaults to now`],
+    [
+      'a to more than a day after now',
+      window({}, FROM, NOW + DAY + 1),
+      `to (${NOW + DAY + 1}) is more than a day after now (${NOW}); send epoch milliseconds of a time that has passed`,
+    ],
+    [
+      'a window after 2099, which no zip date can hold',
+      window({}, Date.UTC(2100, 0, 1), Date.UTC(2100, 0, 2)),
+      `from (${Date.UTC(2100, 0, 1)}) is more than a day after now (${NOW}); send epoch milliseconds of a time that has passed; ` +
+        `to (${Date.UTC(2100, 0, 2)}) is more than a day after now (${NOW}); send epoch milliseconds of a time that has passed`,
+    ],
     ['format XML', window({ format: 'XML' }), 'format must be JSON or CSV, got "XML"'],
     ['format as a number', window({ format: 1 }), 'format must be JSON or CSV, got 1'],
     ['limit 0', window({ limit: 0 }), 'limit must be 1–1000, got 0'],
@@ -369,6 +393,18 @@ describe('NAVER ELSA emulator: download (spec 5.4)', () => {
     expect(csv.data).toEqual(asCells(expected, ['body', 'ExceptionType', 'logTime', 'noSuchField']));
   });
 
+  it('includeFields naming Object.prototype members gives empty CSV cells and absent JSON fields', async () => {
+    const fields = ['constructor', 'body', 'toString', 'hasOwnProperty'];
+    const expected = expectedDocuments();
+    const { text } = member(await call(window({ format: 'CSV', includeFields: fields })));
+    const csv = Papa.parse<Record<string, string>>(text, { header: true, skipEmptyLines: true });
+    expect(csv.meta.fields).toEqual(fields);
+    expect(csv.data).toEqual(expected.map((document) => ({ constructor: '', body: document.body, toString: '', hasOwnProperty: '' })));
+    expect(text).not.toContain('[native code]');
+    const json = JSON.parse(member(await call(window({ includeFields: fields }))).text) as ElsaLogDocument[];
+    expect(json).toEqual(expected.map((document) => ({ body: document.body })));
+  });
+
   it('an empty includeFields means every field', async () => {
     expect(JSON.parse(member(await call(window({ includeFields: [] }))).text)).toEqual(expectedDocuments());
   });
@@ -392,6 +428,12 @@ describe('NAVER ELSA emulator: download (spec 5.4)', () => {
     expect(member(await call(window({ format: 'CSV', includeFields: ['body', 'host'] }, FROM, FROM))).text).toBe('body,host\r\n');
     elsa.jsonShape = 'ndjson';
     expect(member(await call(window({}, FROM, FROM))).text).toBe('');
+  });
+
+  it('serves a window that ends up to a day after now, and one from before 1980 (zip dates clamped)', async () => {
+    const documents = JSON.parse(member(await call(window({}, NOW - 5 * MINUTE, NOW + DAY))).text) as ElsaLogDocument[];
+    expect(documents).toEqual(expectedDocuments(NOW - 5 * MINUTE, NOW));
+    expect(JSON.parse(member(await call(window({}, 0, 1000))).text)).toEqual([]);
   });
 
   it('serves nothing newer than now', async () => {
@@ -497,7 +539,7 @@ describe('NAVER ELSA emulator: faults', () => {
   it('slowBody: headers and part of the zip arrive, then a client read timeout fires', async () => {
     elsa.faults.inject({ kind: 'slowBody', count: 1, delayMs: 10_000 });
     const response = await openRequest(`${elsa.baseUrl}${PATH}`, { method: 'POST', headers: signedHeaders(), body: JSON.stringify(window()) });
-    const received = await readUntilIdle(response, 150);
+    const received = await readUntilIdle(response, SLOW_BODY_IDLE_MS);
     expect(response.statusCode).toBe(200);
     expect(received.timedOut).toBe(true);
     expect(received.bytes).toBeGreaterThan(0);

@@ -7,8 +7,6 @@
  * Checks run in the gateway's order: route, auth, quota, then ELSA's own body validation, then faults.
  */
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { zipSync } from 'fflate';
 import type { EmulatorDefinition } from './emulator';
 import { damagedZip } from './damage';
 import { FaultController, retryAfterSeconds } from './faults';
@@ -25,13 +23,14 @@ import {
   renderCsvMember,
   renderJsonMember,
 } from './naver-elsa-documents';
+import { verifyNcpSignatureV2 } from './naver-elsa-sign';
 import { SlidingWindowLimiter } from './rate-limit';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from './time';
 import { TrafficGenerator } from './traffic';
+import { oneMemberZip } from './zip';
 
 export {
-  ELSA_CUSTOM_FIELDS,
   ELSA_FIELDS,
-  ELSA_STANDARD_FIELDS,
   type ElsaJsonShape,
   type ElsaLogDocument,
   type ElsaProject,
@@ -72,24 +71,27 @@ export interface NaverElsaEmulator {
 }
 
 /** Demo values only: the emulator is the one place they open. */
-export const ELSA_DEMO_CREDENTIALS: ElsaCredentials = {
+const ELSA_DEMO_CREDENTIALS: ElsaCredentials = {
   accessKey: 'DEMOELSAACCESSKEY001',
   secretKey: 'demo-elsa-secret-key-not-a-real-secret00',
 };
 
-export const ELSA_DOWNLOAD_PATH = '/api/v1/logs/download';
+const DOWNLOAD_PATH = '/api/v1/logs/download';
 
 /** The API Gateway rejects a timestamp more than 5 minutes from its clock (N2). */
-export const ELSA_MAX_CLOCK_SKEW_MS = 5 * 60_000;
+const MAX_CLOCK_SKEW_MS = 5 * MINUTE_MS;
 
 /**
  * How far back documents exist. ELSA's retention is not in the spec [I]; a bound keeps a request with
  * `from: 0` from generating fifty years of traffic.
  */
-export const ELSA_RETENTION_MS = 30 * 24 * 3_600_000;
+const RETENTION_MS = 30 * DAY_MS;
+
+/** How far past now `from` and `to` may lie: a day of clock skew or time-zone slips, not a year typed wrong [I]. */
+const MAX_FUTURE_MS = DAY_MS;
 
 /** Body limits of spec 5.3. */
-export const ELSA_LIMITS = {
+const BODY_LIMITS = {
   projectKeyLength: { min: 1, max: 53 },
   limit: { min: 1, max: 1000, default: 100 },
   count: { min: 1, max: 200_000, default: 100_000 },
@@ -103,7 +105,7 @@ const HEADERS = {
   signature: 'x-ncp-apigw-signature-v2',
 } as const;
 /** The newest documents are collected an hour at a time, walking back from `to` until `count` are found. */
-const SCAN_STEP_MS = 3_600_000;
+const SCAN_STEP_MS = HOUR_MS;
 
 export async function startNaverElsaEmulator(options: NaverElsaEmulatorOptions = {}): Promise<NaverElsaEmulator> {
   const now = options.now ?? Date.now;
@@ -112,7 +114,7 @@ export async function startNaverElsaEmulator(options: NaverElsaEmulatorOptions =
     generator: new TrafficGenerator({ seed: options.seed ?? 1, rpm: options.rpm ?? 60 }),
     projects: elsaProjects(options.projects ?? 1),
     faults: new FaultController(['rateLimit', 'serverError', 'slowBody', 'truncatedBody', 'corruptZip']),
-    quota: new SlidingWindowLimiter(options.callsPerMinute ?? 120, 60_000, now),
+    quota: new SlidingWindowLimiter(options.callsPerMinute ?? 120, MINUTE_MS, now),
     credentials: ELSA_DEMO_CREDENTIALS,
     jsonShape: options.jsonShape ?? 'array',
   };
@@ -153,30 +155,6 @@ export function elsaProjects(count: number): ElsaProject[] {
   });
 }
 
-/** What a signature v2 covers (spec 5.2); `uri` is the path with its query string, as sent. */
-export interface NcpSignedRequest {
-  method: string;
-  uri: string;
-  /** The `x-ncp-apigw-timestamp` string. */
-  timestamp: string;
-  accessKey: string;
-  /** The `x-ncp-apigw-signature-v2` value. */
-  signature: string;
-}
-
-/**
- * True when `signature` is base64 HMAC-SHA256(secretKey, `METHOD URI\nTIMESTAMP\nACCESSKEY`) (spec 5.2).
- * The body is not signed. Compared in constant time.
- */
-export function verifyNcpSignatureV2(request: NcpSignedRequest, secretKey: string): boolean {
-  const message = `${request.method} ${request.uri}\n${request.timestamp}\n${request.accessKey}`;
-  const expected = createHmac('sha256', secretKey).update(message, 'utf8').digest();
-  const given = Buffer.from(request.signature, 'base64');
-  // Buffer.from(…, 'base64') skips characters that are not base64; only the canonical spelling may pass.
-  if (given.toString('base64') !== request.signature || given.length !== expected.length) return false;
-  return timingSafeEqual(given, expected);
-}
-
 interface ServerContext {
   now: () => number;
   generator: TrafficGenerator;
@@ -190,18 +168,17 @@ interface ServerContext {
 async function route(context: ServerContext, exchange: Exchange, signal: AbortSignal): Promise<void> {
   // The gateway has no resource for another path, nor another method on this one: both are its 404 (N3
   // lists no 405), the latter with details naming the method.
-  if (exchange.url.pathname !== ELSA_DOWNLOAD_PATH) return gatewayError(exchange, 404, '300', 'Not Found Exception');
+  if (exchange.url.pathname !== DOWNLOAD_PATH) return gatewayError(exchange, 404, '300', 'Not Found Exception');
   const method = exchange.req.method ?? 'GET';
   if (method !== 'POST') {
-    return gatewayError(exchange, 404, '300', 'Not Found Exception', `${method} is not served on ${ELSA_DOWNLOAD_PATH}; use POST`);
+    return gatewayError(exchange, 404, '300', 'Not Found Exception', `${method} is not served on ${DOWNLOAD_PATH}; use POST`);
   }
 
   const auth = authenticate(context, exchange, method);
   if (!auth.ok) return gatewayError(exchange, 401, '200', 'Authentication Failed', auth.details);
 
-  const waitMs = context.quota.waitMs(auth.accessKey);
-  if (waitMs > 0) return gatewayError(exchange, 429, '420', 'Rate Limited', undefined, Math.ceil(waitMs / 1000));
-  context.quota.admit(auth.accessKey);
+  const waitMs = context.quota.tryAdmit(auth.accessKey);
+  if (waitMs > 0) return gatewayError(exchange, 429, '420', 'Rate Limited', undefined, Math.ceil(waitMs / SECOND_MS));
 
   const body = await readJsonBody(exchange);
   if (!body.ok) return gatewayError(exchange, body.status, body.status === 413 ? '430' : '100', body.message, body.details);
@@ -256,16 +233,16 @@ function authenticate(context: ServerContext, exchange: Exchange, method: string
     return { ok: false, details: `${HEADERS.timestamp} must be epoch milliseconds (digits only)` };
   }
   const skewMs = Number(timestamp) - context.now();
-  if (Math.abs(skewMs) > ELSA_MAX_CLOCK_SKEW_MS) {
+  if (Math.abs(skewMs) > MAX_CLOCK_SKEW_MS) {
     const hint = Number(timestamp) < 1e11 ? ' (it looks like seconds; the gateway wants milliseconds)' : '';
     const direction = skewMs > 0 ? 'ahead of' : 'behind';
     return {
       ok: false,
-      details: `${HEADERS.timestamp} is ${Math.abs(skewMs)} ms ${direction} the gateway clock; at most ${ELSA_MAX_CLOCK_SKEW_MS} ms is allowed${hint}`,
+      details: `${HEADERS.timestamp} is ${Math.abs(skewMs)} ms ${direction} the gateway clock; at most ${MAX_CLOCK_SKEW_MS} ms is allowed${hint}`,
     };
   }
   // The URI is signed as the client sent it, query string included and undecoded.
-  const uri = exchange.req.url ?? ELSA_DOWNLOAD_PATH;
+  const uri = exchange.req.url ?? DOWNLOAD_PATH;
   if (!verifyNcpSignatureV2({ method, uri, timestamp, accessKey, signature }, context.credentials.secretKey)) {
     return {
       ok: false,
@@ -288,13 +265,13 @@ async function readJsonBody(exchange: Exchange): Promise<BodyResult> {
     ok: false,
     status: 413,
     message: 'Request Entity Too Large',
-    details: `the body is over ${ELSA_LIMITS.maxBodyBytes} bytes`,
+    details: `the body is over ${BODY_LIMITS.maxBodyBytes} bytes`,
   };
   // Refused on the declared length before reading, so the 413 reaches a client still sending.
-  if (Number(exchange.header('content-length') ?? 0) > ELSA_LIMITS.maxBodyBytes) return tooLarge;
+  if (Number(exchange.header('content-length') ?? 0) > BODY_LIMITS.maxBodyBytes) return tooLarge;
   let text: string;
   try {
-    text = await exchange.readBody(ELSA_LIMITS.maxBodyBytes);
+    text = await exchange.readBody(BODY_LIMITS.maxBodyBytes);
   } catch {
     return tooLarge;
   }
@@ -321,7 +298,8 @@ interface ElsaDownloadRequest {
 type Validation = { ok: true; value: ElsaDownloadRequest } | { ok: false; details: string };
 
 /**
- * Spec 5.3 as ELSA's own 400s [I]. Every problem is reported at once, joined by "; ". Lenient where
+ * Spec 5.3 as ELSA's own 400s [I], plus `from`/`to` at most a day after now. Every problem is reported
+ * at once, joined by "; ". Lenient where
  * the doc is silent: `format` in any case, `null` for an optional field means "not sent", unknown
  * keys are ignored, and an empty `includeFields` means every field (as an empty `_source` include).
  */
@@ -349,7 +327,7 @@ function validateDownloadRequest(body: unknown, projects: readonly ElsaProject[]
   };
 
   const { projectKey } = fields;
-  const { min: keyMin, max: keyMax } = ELSA_LIMITS.projectKeyLength;
+  const { min: keyMin, max: keyMax } = BODY_LIMITS.projectKeyLength;
   if (projectKey === undefined) {
     problems.push('projectKey is required');
   } else if (typeof projectKey !== 'string' || projectKey.length < keyMin || projectKey.length > keyMax) {
@@ -361,10 +339,15 @@ function validateDownloadRequest(body: unknown, projects: readonly ElsaProject[]
   const sentTo = optional('to');
   const toMs = sentTo === undefined ? nowMs : integer('to (epoch ms)', sentTo, epochMs);
   const format = parseFormat(optional('format'), problems);
-  const limit = optional('limit') === undefined ? ELSA_LIMITS.limit.default : integer('limit', fields.limit, ELSA_LIMITS.limit);
-  const count = optional('count') === undefined ? ELSA_LIMITS.count.default : integer('count', fields.count, ELSA_LIMITS.count);
+  const limit = optional('limit') === undefined ? BODY_LIMITS.limit.default : integer('limit', fields.limit, BODY_LIMITS.limit);
+  const count = optional('count') === undefined ? BODY_LIMITS.count.default : integer('count', fields.count, BODY_LIMITS.count);
   const includeFields = parseIncludeFields(optional('includeFields'), problems);
 
+  for (const [name, ms] of [['from', fromMs], ['to', sentTo === undefined ? undefined : toMs]] as const) {
+    if (ms !== undefined && ms > nowMs + MAX_FUTURE_MS) {
+      problems.push(`${name} (${ms}) is more than a day after now (${nowMs}); send epoch milliseconds of a time that has passed`);
+    }
+  }
   if (fromMs !== undefined && toMs !== undefined && fromMs > toMs) {
     problems.push(`from (${fromMs}) is after to (${toMs})${sentTo === undefined ? ', which defaults to now' : ''}`);
   }
@@ -413,7 +396,7 @@ function describeValue(value: unknown): string {
  */
 function newestDocuments(context: ServerContext, request: ElsaDownloadRequest): ElsaLogDocument[] {
   const nowMs = context.now();
-  const startMs = Math.max(request.fromMs, nowMs - ELSA_RETENTION_MS);
+  const startMs = Math.max(request.fromMs, nowMs - RETENTION_MS);
   const endMs = Math.min(request.toMs, nowMs);
   const source = elsaTrafficSource(request.project);
   const documents: ElsaLogDocument[] = [];
@@ -439,7 +422,6 @@ function elsaMemberName(request: Pick<ElsaDownloadRequest, 'project' | 'fromMs' 
 }
 
 function zipMember(request: ElsaDownloadRequest, text: string): Uint8Array {
-  // A fixed mtime keeps the same download byte-identical; zip dates start in 1980.
-  const mtime = new Date(Math.max(request.fromMs, Date.UTC(1980, 0, 1)));
-  return zipSync({ [elsaMemberName(request)]: [Buffer.from(text), { level: 6, mtime }] });
+  // A fixed mtime (the window's start) keeps the same download byte-identical.
+  return oneMemberZip(elsaMemberName(request), Buffer.from(text), request.fromMs);
 }

@@ -5,10 +5,8 @@
  */
 
 import { hash32 } from './random';
+import { BEIJING_OFFSET_MS } from './time';
 import type { TrafficEvent } from './traffic';
-
-/** DSA speaks Beijing time (UTC+8, no daylight saving) in log lines, package names and listing datetimes. */
-export const BEIJING_OFFSET_MS = 8 * 3_600_000;
 
 /**
  * Client province codes from Tencent's CDN log code table (T3; §4.6 field 6 names 22, 1050 and 4). The
@@ -36,7 +34,7 @@ export const DSA_ISP_CODES = {
 } as const;
 
 /** §4.6: −1 in both fields for a client outside the Chinese mainland. */
-export const DSA_OUTSIDE_MAINLAND = -1;
+const DSA_OUTSIDE_MAINLAND = -1;
 
 const PROVINCES: readonly number[] = Object.values(DSA_PROVINCE_CODES);
 const ISPS: readonly number[] = Object.values(DSA_ISP_CODES);

@@ -4,10 +4,10 @@
  * an emulator that reused the client's code would accept whatever mistake the client makes.
  */
 
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 
 /** The values `SignatureMethod` may take; HmacSHA1 when the parameter is absent (§4.2, T4/T6/T7). */
-export const DSA_SIGNATURE_METHODS = ['HmacSHA1', 'HmacSHA256'] as const;
+const DSA_SIGNATURE_METHODS = ['HmacSHA1', 'HmacSHA256'] as const;
 export type DsaSignatureMethod = (typeof DSA_SIGNATURE_METHODS)[number];
 
 const HASH_OF: Record<DsaSignatureMethod, 'sha1' | 'sha256'> = { HmacSHA1: 'sha1', HmacSHA256: 'sha256' };
@@ -35,13 +35,6 @@ export function dsaStringToSign(
 /** §4.3 step 6: base64 of the HMAC of the string to sign, keyed with the SecretKey. */
 export function dsaSignature(secretKey: string, stringToSign: string, signatureMethod: DsaSignatureMethod): string {
   return createHmac(HASH_OF[signatureMethod], secretKey).update(stringToSign, 'utf8').digest('base64');
-}
-
-/** Compares a received signature with the expected one in constant time (for equal lengths). */
-export function dsaSignatureMatches(received: string, expected: string): boolean {
-  const receivedBytes = Buffer.from(received, 'utf8');
-  const expectedBytes = Buffer.from(expected, 'utf8');
-  return receivedBytes.length === expectedBytes.length && timingSafeEqual(receivedBytes, expectedBytes);
 }
 
 export function isDsaSignatureMethod(value: string): value is DsaSignatureMethod {

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { openRequest, rawRequest, type RawResponse, readUntilIdle } from './loopback-client';
+import { constantTimeEqual } from './constant-time';
+import { openRequest, rawRequest, type RawResponse, readUntilIdle, SLOW_BODY_IDLE_MS } from './loopback-client';
 import {
   DSA_DEMO_CREDENTIALS,
   dsaLogLine,
@@ -11,7 +12,7 @@ import {
   tencentDsaEmulator,
 } from './tencent-dsa';
 import { DSA_ISP_CODES, DSA_PROVINCE_CODES } from './tencent-dsa-lines';
-import { dsaSignature, dsaSignatureMatches, dsaStringToSign } from './tencent-dsa-sign';
+import { dsaSignature, dsaStringToSign } from './tencent-dsa-sign';
 import type { TrafficEvent } from './traffic';
 
 const HOUR = 3_600_000;
@@ -173,7 +174,7 @@ function parseLine(line: string): string[] {
 /** The listed package of `host` for the hour starting at `hourStartMs`. */
 async function packageUrl(host: string, hourStartMs: number, target = dsa): Promise<string> {
   const day = new Date(hourStartMs + BEIJING).toISOString().slice(0, 10);
-  const body = await call({ ...hostsParam(host), startDate: day }, { target });
+  const body = await call({ ...hostsParam(host), startDate: day, endDate: day }, { target });
   const entry = body.data![host].find((candidate) => candidate.datetime === beijingDatetime(hourStartMs));
   expect(entry).toBeDefined();
   return entry!.url;
@@ -239,10 +240,11 @@ describe('Tencent DSA emulator: v1 signature verifier (§4.3, §7)', () => {
   });
 
   it('matches signatures only when every byte is equal', () => {
-    expect(dsaSignatureMatches('bYcBsf3zxISbVrQsfsXP/4qVDrA=', 'bYcBsf3zxISbVrQsfsXP/4qVDrA=')).toBe(true);
-    expect(dsaSignatureMatches('bYcBsf3zxISbVrQsfsXP/4qVDrB=', 'bYcBsf3zxISbVrQsfsXP/4qVDrA=')).toBe(false);
-    expect(dsaSignatureMatches('bYcBsf3zxISbVrQsfsXP/4qVDrA', 'bYcBsf3zxISbVrQsfsXP/4qVDrA=')).toBe(false);
-    expect(dsaSignatureMatches('', 'bYcBsf3zxISbVrQsfsXP/4qVDrA=')).toBe(false);
+    expect(constantTimeEqual('bYcBsf3zxISbVrQsfsXP/4qVDrA=', 'bYcBsf3zxISbVrQsfsXP/4qVDrA=')).toBe(true);
+    expect(constantTimeEqual('bYcBsf3zxISbVrQsfsXP/4qVDrB=', 'bYcBsf3zxISbVrQsfsXP/4qVDrA=')).toBe(false);
+    expect(constantTimeEqual('bYcBsf3zxISbVrQsfsXP/4qVDrA', 'bYcBsf3zxISbVrQsfsXP/4qVDrA=')).toBe(false);
+    expect(constantTimeEqual('', 'bYcBsf3zxISbVrQsfsXP/4qVDrA=')).toBe(false);
+    expect(constantTimeEqual(Buffer.from([1, 2]), Buffer.from([1, 2]))).toBe(true);
   });
 
   describe('end to end with the spec example account (now = Timestamp 1524096000)', () => {
@@ -275,7 +277,7 @@ describe('Tencent DSA emulator: v1 signature verifier (§4.3, §7)', () => {
   });
 });
 
-describe('Tencent DSA emulator: check 1, parameters', () => {
+describe('Tencent DSA emulator: §9 item 1, parameters', () => {
   it.each(['Action', 'Timestamp', 'Nonce', 'SecretId', 'Signature'])('answers 4000 naming a missing %s', async (name) => {
     const params = signedParams(hostsParam(dsa.hosts[0]));
     delete params[name];
@@ -322,7 +324,7 @@ describe('Tencent DSA emulator: check 1, parameters', () => {
   });
 });
 
-describe('Tencent DSA emulator: check 2, signature', () => {
+describe('Tencent DSA emulator: §9 item 1, signature', () => {
   it.each<['GET' | 'POST', 'HmacSHA1' | 'HmacSHA256']>([
     ['GET', 'HmacSHA1'],
     ['GET', 'HmacSHA256'],
@@ -367,9 +369,19 @@ describe('Tencent DSA emulator: check 2, signature', () => {
     expect(logged.query.Signature).toBe('redacted');
     expect(JSON.stringify(dsa.requests)).not.toContain(params.Signature);
   });
+
+  it('keeps an STS Token out of the request log, and other parameters in it', async () => {
+    const token = 'sts-session-token-3f9c2a7e';
+    const params = signedParams({ ...hostsParam(dsa.hosts[0]), Token: token }, { method: 'GET' });
+    const response = await send(dsa, 'GET', params, 'query');
+    expect(JSON.parse(response.body.toString()).code).toBe(0);
+    const logged = dsa.requests[dsa.requests.length - 1];
+    expect(logged.query).toMatchObject({ Token: 'redacted', Signature: 'redacted', Nonce: params.Nonce, hosts: params.hosts });
+    expect(JSON.stringify(dsa.requests)).not.toContain(token);
+  });
 });
 
-describe('Tencent DSA emulator: check 3, Timestamp and Nonce', () => {
+describe('Tencent DSA emulator: §9 item 2, Timestamp and Nonce', () => {
   const replay = (messagePart: string) => ({ code: 4500, message: expect.stringContaining(messagePart), codeDesc: 'ReplayAttack' });
 
   it('accepts a Timestamp exactly 2 h off and answers 4500 beyond', async () => {
@@ -400,7 +412,7 @@ describe('Tencent DSA emulator: check 3, Timestamp and Nonce', () => {
   });
 });
 
-describe('Tencent DSA emulator: check 4, 100 calls per minute', () => {
+describe('Tencent DSA emulator: §9 item 3, 100 calls per minute', () => {
   it('answers 4400 to the 101st call in a minute, and takes calls again when the minute has passed', async () => {
     let clockMs = NOW;
     const limited = await emulator({ now: () => clockMs, rpm: 1, callsPerMinute: undefined });
@@ -416,9 +428,22 @@ describe('Tencent DSA emulator: check 4, 100 calls per minute', () => {
     clockMs = NOW + 60_001;
     expect((await call({ ...host, Timestamp: String(Math.floor(clockMs / 1000)) }, { target: limited })).code).toBe(0);
   });
+
+  it('does not burn the Nonce of a call refused by the quota, and still refuses a replayed one before the quota', async () => {
+    let clockMs = NOW;
+    const limited = await emulator({ now: () => clockMs, rpm: 1, callsPerMinute: 1 });
+    const host = hostsParam(limited.hosts[0]);
+    expect((await call({ ...host, Nonce: '1111' }, { target: limited })).code).toBe(0);
+    expect((await call({ ...host, Nonce: '2222' }, { target: limited })).code).toBe(4400);
+    expect((await call({ ...host, Nonce: '1111' }, { target: limited })).code).toBe(4500);
+    clockMs = NOW + 60_001;
+    expect((await call({ ...host, Nonce: '2222' }, { target: limited })).code).toBe(0);
+    clockMs = NOW + 120_002;
+    expect((await call({ ...host, Nonce: '1111' }, { target: limited })).code).toBe(4500);
+  });
 });
 
-describe('Tencent DSA emulator: check 5, hosts and dates', () => {
+describe('Tencent DSA emulator: §9 item 3, hosts and dates', () => {
   it('refuses 12 hosts in one call and accepts them as 10 + 2', async () => {
     expect(await call(hostsParam(...dsa.hosts))).toEqual(invalid('hosts names 12 hosts; GetDsaHostLogs takes at most 10 per call'));
     const first = await call(hostsParam(...dsa.hosts.slice(0, 10)));
@@ -451,17 +476,20 @@ describe('Tencent DSA emulator: check 5, hosts and dates', () => {
     }
   });
 
-  it('uses the other date when one is missing, and serves today − 39 days', async () => {
+  it('serves today when either date is empty (§4.4), and serves today − 39 days', async () => {
     const host = dsa.hosts[3];
     const days = async (dates: Record<string, string>) =>
       new Set((await call({ ...hostsParam(host), ...dates })).data![host].map((entry) => entry.datetime.slice(0, 10)));
-    expect(await days({ startDate: '2026-11-20' })).toEqual(new Set(['2026-11-20']));
-    expect(await days({ endDate: '2026-11-19' })).toEqual(new Set(['2026-11-19']));
+    expect(await days({ startDate: '2026-11-20' })).toEqual(new Set([TODAY]));
+    expect(await days({ endDate: '2026-11-19' })).toEqual(new Set([TODAY]));
+    expect(await days({ startDate: '2026-11-20', endDate: '' })).toEqual(new Set([TODAY]));
+    expect(await days({ startDate: '', endDate: '2026-11-19' })).toEqual(new Set([TODAY]));
+    expect(await days({ startDate: '2026-11-20', endDate: '2026-11-20' })).toEqual(new Set(['2026-11-20']));
     expect(await days({ startDate: '2026-10-14', endDate: '2026-10-15' })).toEqual(new Set(['2026-10-14', '2026-10-15']));
   });
 });
 
-describe('Tencent DSA emulator: listing', () => {
+describe('Tencent DSA emulator: §9 item 4, listing', () => {
   it("lists exactly the generator's published hours that had requests; hours without any are absent, not empty", async () => {
     const sparse = await emulator({ rpm: 0.02, seed: 11 });
     const hosts = sparse.hosts.slice(0, 4);
@@ -477,7 +505,7 @@ describe('Tencent DSA emulator: listing', () => {
   });
 
   it('maps a host without published packages to []', async () => {
-    const body = await call({ ...hostsParam(dsa.hosts[0], dsa.hosts[1]), startDate: '2026-11-23' });
+    const body = await call({ ...hostsParam(dsa.hosts[0], dsa.hosts[1]), startDate: '2026-11-23', endDate: '2026-11-23' });
     expect(body.data).toEqual({ [dsa.hosts[0]]: [], [dsa.hosts[1]]: [] });
   });
 
@@ -517,7 +545,7 @@ describe('Tencent DSA emulator: listing', () => {
   });
 });
 
-describe('Tencent DSA emulator: package download', () => {
+describe('Tencent DSA emulator: §9 item 5, package download', () => {
   it('serves the hour as gzip, one 15-field line per request in time order, equal to the generator events', async () => {
     const host = dsa.hosts[6];
     const response = await rawRequest(await packageUrl(host, TEN_AM));
@@ -684,7 +712,7 @@ describe('Tencent DSA emulator: faults', () => {
     const url = await packageUrl(host(), TEN_AM);
     dsa.faults.inject({ kind: 'slowBody', count: 1, delayMs: 10_000 });
     const response = await openRequest(url);
-    const received = await readUntilIdle(response, 150);
+    const received = await readUntilIdle(response, SLOW_BODY_IDLE_MS);
     expect(response.statusCode).toBe(200);
     expect(received.timedOut).toBe(true);
     expect(received.bytes).toBeGreaterThan(0);

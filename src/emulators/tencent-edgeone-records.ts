@@ -7,12 +7,13 @@
 
 import { gzipSync } from 'node:zlib';
 import { hash32 } from './random';
+import { HOUR_MS, MINUTE_MS } from './time';
 import type { TrafficEvent, TrafficGenerator } from './traffic';
 import { POINTS_OF_PRESENCE, type PointOfPresence } from './traffic-vocabulary';
 
 /** `mainland` holds the records of clients in mainland China, `overseas` the rest (§6.4). */
 export type EdgeOneArea = 'mainland' | 'overseas';
-export const EDGEONE_AREAS: readonly EdgeOneArea[] = ['mainland', 'overseas'];
+const EDGEONE_AREAS: readonly EdgeOneArea[] = ['mainland', 'overseas'];
 
 export type EdgeOneWireRecord = Record<string, string | number>;
 
@@ -102,17 +103,16 @@ export function edgeOneL4Record(event: TrafficEvent, proxyId: string): EdgeOneWi
   };
 }
 
-/**
- * The `.log.gz` bytes of a package: one JSON object per line, each line ending in `\n` (§6.5, §10 #9).
- * node's gzip header carries mtime 0 and no file name, so the same records always give the same bytes
- * and the `Size` of a listing matches the download.
- */
-export function renderPackage(records: Iterable<EdgeOneWireRecord>): Buffer {
-  let text = '';
-  for (const record of records) text += `${JSON.stringify(record)}\n`;
-  return gzipSync(text);
+/** A package's text is one JSON object per line, each line ending in `\n` (§6.5, §10 #9). */
+function packageLine(record: EdgeOneWireRecord): string {
+  return `${JSON.stringify(record)}\n`;
 }
 
+function packageText(records: Iterable<EdgeOneWireRecord>): string {
+  let text = '';
+  for (const record of records) text += packageLine(record);
+  return text;
+}
 
 /** `2023-11-13T10:00:01Z`: the second the event started in. */
 function isoSecond(ms: number): string {
@@ -134,23 +134,29 @@ export interface PackageSource {
   id: string;
 }
 
-const HOUR_MS = 3_600_000;
 /** Hours whose areas and sizes are remembered: a few dozen bytes each, months of a demo's sources. */
 const MAX_INDEXED_HOURS = 200_000;
 
 interface HourIndex {
   /** The areas with at least one record, in EDGEONE_AREAS order. */
   areas: EdgeOneArea[];
-  /** The gz length of each package rendered so far. */
-  sizes: Map<EdgeOneArea, number>;
+  /** The listed Size of each area's package, once a listing has asked for one of them. */
+  listedSizes?: ReadonlyMap<EdgeOneArea, number>;
 }
 
 /**
  * The packages of every source and hour, from the traffic: an L7 domain's events under
- * `<zone>/<domain>`, an L4 proxy's under `<zone>/<proxy>`. A listing needs which packages exist (cheap:
- * generate the hour's events) and the Size of the ones on its page (dear: render and gzip), so the
- * two are kept apart: every hour's areas and known sizes in an index, the rendered bytes in an LRU
- * bounded by `maxBytes`. Rendering is deterministic, so an evicted package comes back byte for byte.
+ * `<zone>/<domain>`, an L4 proxy's under `<zone>/<proxy>`. A listing needs which packages exist and the
+ * Size of the ones on its page; a download needs the bytes. Each is done as cheaply as it can be:
+ *
+ * - which areas an hour has: minute by minute, stopping once both are seen (a busy hour costs a minute
+ *   of generation, not sixty);
+ * - Size: L7 lists the "original log size" (§6.4), the length of the JSON lines, so it is counted
+ *   without gzip; L4 lists the gz length, so its packages are rendered (and kept for the download);
+ * - bytes: rendered and gzipped on demand, kept in an LRU bounded by `maxBytes`.
+ *
+ * node's gzip header carries mtime 0 and no file name, so rendering is deterministic: an evicted
+ * package comes back byte for byte, and an L4 Size always matches the download.
  */
 export class PackageShelf {
   private readonly index = new Map<string, HourIndex>();
@@ -167,46 +173,81 @@ export class PackageShelf {
     return this.hourIndex(source, hourStartMs).areas;
   }
 
-  /** The package's gz length (its `Size`), rendering it if it never was. */
-  size(source: PackageSource, hourStartMs: number, area: EdgeOneArea): number {
-    return this.hourIndex(source, hourStartMs).sizes.get(area) ?? this.bytes(source, hourStartMs, area)?.length ?? 0;
+  /** The package's `Size` in a listing: L7 the uncompressed length, L4 the `.log.gz` length; 0 for a package that does not exist. */
+  listedSize(source: PackageSource, hourStartMs: number, area: EdgeOneArea): number {
+    const hour = this.hourIndex(source, hourStartMs);
+    hour.listedSizes ??= source.kind === 'L7' ? this.textLengths(source, hourStartMs) : this.gzLengths(source, hourStartMs, hour.areas);
+    return hour.listedSizes.get(area) ?? 0;
   }
 
   /** The package's `.log.gz` bytes; undefined when the area has no records that hour. */
   bytes(source: PackageSource, hourStartMs: number, area: EdgeOneArea): Buffer | undefined {
-    const hour = this.hourIndex(source, hourStartMs);
-    if (!hour.areas.includes(area)) return undefined;
-    const key = `${hourKey(source, hourStartMs)}|${area}`;
-    const kept = this.rendered.get(key);
-    if (kept !== undefined) {
-      this.rendered.delete(key);
-      this.rendered.set(key, kept);
-      return kept;
-    }
-    const records = this.events(source, hourStartMs)
-      .filter((event) => edgeOneArea(event) === area)
-      .map((event) => (source.kind === 'L7' ? edgeOneL7Record(event) : edgeOneL4Record(event, source.id)));
-    const gz = renderPackage(records);
-    hour.sizes.set(area, gz.length);
-    this.keep(key, gz);
-    return gz;
+    if (!this.hourIndex(source, hourStartMs).areas.includes(area)) return undefined;
+    return this.rendering(source, hourStartMs, area, () => this.events(source, hourStartMs));
   }
 
   private hourIndex(source: PackageSource, hourStartMs: number): HourIndex {
     const key = hourKey(source, hourStartMs);
     let hour = this.index.get(key);
     if (hour === undefined) {
-      const present = new Set(this.events(source, hourStartMs).map(edgeOneArea));
-      hour = { areas: EDGEONE_AREAS.filter((area) => present.has(area)), sizes: new Map() };
+      hour = { areas: this.probeAreas(source, hourStartMs) };
       if (this.index.size >= MAX_INDEXED_HOURS) this.index.delete(this.index.keys().next().value!);
       this.index.set(key, hour);
     }
     return hour;
   }
 
-  private events(source: PackageSource, hourStartMs: number): TrafficEvent[] {
+  private probeAreas(source: PackageSource, hourStartMs: number): EdgeOneArea[] {
+    const present = new Set<EdgeOneArea>();
+    for (let minuteMs = hourStartMs; minuteMs < hourStartMs + HOUR_MS && present.size < EDGEONE_AREAS.length; minuteMs += MINUTE_MS) {
+      for (const event of this.events(source, minuteMs, minuteMs + MINUTE_MS)) present.add(edgeOneArea(event));
+    }
+    return EDGEONE_AREAS.filter((area) => present.has(area));
+  }
+
+  /** The byte length of each area's JSON lines, from one pass over the hour. */
+  private textLengths(source: PackageSource, hourStartMs: number): Map<EdgeOneArea, number> {
+    const lengths = new Map<EdgeOneArea, number>();
+    for (const event of this.events(source, hourStartMs)) {
+      const area = edgeOneArea(event);
+      lengths.set(area, (lengths.get(area) ?? 0) + Buffer.byteLength(packageLine(this.record(source, event))));
+    }
+    return lengths;
+  }
+
+  /** The gz length of each area's package, rendering (and keeping) those not kept yet from one generation of the hour. */
+  private gzLengths(source: PackageSource, hourStartMs: number, areas: readonly EdgeOneArea[]): Map<EdgeOneArea, number> {
+    let events: TrafficEvent[] | undefined;
+    const hourEvents = () => (events ??= this.events(source, hourStartMs));
+    return new Map(areas.map((area) => [area, this.rendering(source, hourStartMs, area, hourEvents).length]));
+  }
+
+  /** The kept `.log.gz` of a package that exists, or a fresh rendering of it from the hour's events. */
+  private rendering(source: PackageSource, hourStartMs: number, area: EdgeOneArea, hourEvents: () => readonly TrafficEvent[]): Buffer {
+    const key = `${hourKey(source, hourStartMs)}|${area}`;
+    const kept = this.rendered.get(key);
+    if (kept !== undefined) {
+      // Most recently used goes last.
+      this.rendered.delete(key);
+      this.rendered.set(key, kept);
+      return kept;
+    }
+    const gz = gzipSync(packageText(this.records(source, hourEvents(), area)));
+    this.keep(key, gz);
+    return gz;
+  }
+
+  private records(source: PackageSource, events: readonly TrafficEvent[], area: EdgeOneArea): EdgeOneWireRecord[] {
+    return events.filter((event) => edgeOneArea(event) === area).map((event) => this.record(source, event));
+  }
+
+  private record(source: PackageSource, event: TrafficEvent): EdgeOneWireRecord {
+    return source.kind === 'L7' ? edgeOneL7Record(event) : edgeOneL4Record(event, source.id);
+  }
+
+  private events(source: PackageSource, fromMs: number, toMs = fromMs + HOUR_MS): TrafficEvent[] {
     const hosts = source.kind === 'L7' ? [source.id] : ['l4'];
-    return this.generator.events(`${source.zoneId}/${source.id}`, hosts, hourStartMs, hourStartMs + HOUR_MS);
+    return this.generator.events(`${source.zoneId}/${source.id}`, hosts, fromMs, toMs);
   }
 
   private keep(key: string, gz: Buffer): void {

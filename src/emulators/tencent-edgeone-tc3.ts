@@ -4,12 +4,13 @@
  * directly. The emulator owns this code: it imports nothing from the client side (src/providers).
  */
 
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
+import { constantTimeEqual } from './constant-time';
 
-export const TC3_ALGORITHM = 'TC3-HMAC-SHA256';
+const TC3_ALGORITHM = 'TC3-HMAC-SHA256';
 
 /** AuthFailure.SignatureExpire beyond this distance between X-TC-Timestamp and the server clock (§6.1). */
-export const TC3_MAX_SKEW_MS = 5 * 60_000;
+const TC3_MAX_SKEW_MS = 5 * 60_000;
 
 /** The parts of `Authorization: TC3-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`. */
 export interface Tc3Authorization {
@@ -55,7 +56,7 @@ export function parseTc3Authorization(header: string | undefined): Tc3Authorizat
 }
 
 /** The UTC date of a unix-seconds timestamp: the scope date (never the local date, §7 pitfalls). */
-export function tc3Date(timestampSeconds: number): string {
+function tc3Date(timestampSeconds: number): string {
   return new Date(timestampSeconds * 1000).toISOString().slice(0, 10);
 }
 
@@ -73,12 +74,12 @@ export function canonicalRequest(request: ReceivedRequest, signedHeaders: readon
   return [request.method.toUpperCase(), request.path, request.query, canonicalHeaders, signedHeaders.join(';'), sha256Hex(request.body)].join('\n');
 }
 
-export function tc3StringToSign(timestamp: string, date: string, service: string, canonical: string): string {
+function tc3StringToSign(timestamp: string, date: string, service: string, canonical: string): string {
   return [TC3_ALGORITHM, timestamp, `${date}/${service}/tc3_request`, sha256Hex(canonical)].join('\n');
 }
 
 /** The hex signature: HMAC chain TC3+key → date → service → "tc3_request", then the string to sign. */
-export function tc3Signature(secretKey: string, date: string, service: string, stringToSign: string): string {
+function tc3Signature(secretKey: string, date: string, service: string, stringToSign: string): string {
   const secretDate = hmac(`TC3${secretKey}`, date);
   const secretService = hmac(secretDate, service);
   const secretSigning = hmac(secretService, 'tc3_request');
@@ -137,13 +138,11 @@ export function verifyTc3(request: ReceivedRequest, expectations: Tc3Expectation
       `Signature expired: X-TC-Timestamp ${timestamp} is ${Math.round(skewMs / 1000)} s from the server time ${Math.floor(expectations.nowMs / 1000)}; at most 300 s are allowed.`,
     );
   }
-  const given = Buffer.from(authorization.signature);
   const matches = hostVariants(request).some((variant) => {
     const canonical = canonicalRequest(variant, authorization.signedHeaders);
     if (canonical === null) return false;
     const stringToSign = tc3StringToSign(timestamp, authorization.date, authorization.service, canonical);
-    const expected = Buffer.from(tc3Signature(secretKey, authorization.date, authorization.service, stringToSign));
-    return expected.length === given.length && timingSafeEqual(expected, given);
+    return constantTimeEqual(authorization.signature, tc3Signature(secretKey, authorization.date, authorization.service, stringToSign));
   });
   if (!matches) {
     return failure('AuthFailure.SignatureFailure', 'The provided credentials could not be validated. Please ensure your signature is correct.');

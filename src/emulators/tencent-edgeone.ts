@@ -2,26 +2,28 @@
  * Tencent EdgeOne log download emulator (provider-spec §6, §9 EdgeOne) on loopback.
  *
  * `POST /` answers `DownloadL7Logs` and `DownloadL4Logs` (Version 2022-09-01) after TC3 verification,
- * the 100 req/s quota and validation, always with HTTP 200 and the API 3.0 `Response` envelope. The
+ * the 100 req/s quota and validation (tencent-edgeone-params.ts), always with HTTP 200 and the API 3.0
+ * `Response` envelope. The
  * listing pages over hourly `.log.gz` packages, one per domain (L7) or proxy (L4), hour and area;
  * `GET /packages/<name>.log.gz?t=…&sign=…` serves them at signed, expiring URLs. Faults are injectable.
  */
 
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { EmulatorDefinition } from './emulator';
 import { damagedGzip } from './damage';
-import { FaultController } from './faults';
+import { FaultController, PACKAGE_DOWNLOAD_FAULTS, PACKAGE_LISTING_FAULTS } from './faults';
 import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from './http';
 import { hashHex } from './random';
 import { SlidingWindowLimiter } from './rate-limit';
-import { NS_PER_MS, parseRfc3339Ns } from './time';
-import { TrafficGenerator } from './traffic';
+import { SignedUrls } from './signed-url';
+import { type ApiError, apiError, EDGEONE_ACTIONS, type EdgeOneAction, type ListingQuery, validateListingRequest } from './tencent-edgeone-params';
 import { type EdgeOneArea, PackageShelf, type PackageSource } from './tencent-edgeone-records';
 import { verifyTc3 } from './tencent-edgeone-tc3';
+import { BEIJING_OFFSET_MS, DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from './time';
+import { TrafficGenerator } from './traffic';
 
-export { edgeOneL4Record, edgeOneL7Record, type EdgeOneArea } from './tencent-edgeone-records';
-export { canonicalRequest, parseTc3Authorization, verifyTc3 } from './tencent-edgeone-tc3';
+export { edgeOneL4Record, edgeOneL7Record } from './tencent-edgeone-records';
 
 export interface EdgeOneZone {
   id: string;
@@ -72,15 +74,10 @@ export const EDGEONE_DEMO_CREDENTIALS: EdgeOneCredentials = {
   secretKey: 'demoEdgeOneEmulatorSecretKey0000',
 };
 
-export const EDGEONE_API_VERSION = '2022-09-01';
-export const EDGEONE_ZONE_ID = 'zone-2mzegj4vln5f';
+const EDGEONE_API_VERSION = '2022-09-01';
+const EDGEONE_ZONE_ID = 'zone-2mzegj4vln5f';
 const DOMAIN_NAMES = ['www.example.com', 'static.example.com'];
 
-const SECOND_MS = 1000;
-const HOUR_MS = 3_600_000;
-const DAY_MS = 24 * HOUR_MS;
-/** Offline logs are kept 30 days [C:T12]. */
-const RETENTION_MS = 30 * DAY_MS;
 /** Package links stay valid a day (T14 for CDN logs; EdgeOne's own lifetime is not documented [I]). */
 const URL_LIFETIME_MS = DAY_MS;
 /** v3 bodies may be up to 10 MB (§6.1). */
@@ -97,16 +94,15 @@ export async function startTencentEdgeOneEmulator(options: TencentEdgeOneEmulato
     now,
     zones: edgeOneZones(options.domains ?? 2, options.proxies ?? 2),
     packages: new PackageShelf(generator, PACKAGE_CACHE_BYTES),
-    faults: new FaultController(['rateLimit', 'serverError', 'expiredUrl', 'duplicateListing', 'corruptGzip', 'truncatedBody', 'slowBody']),
+    faults: new FaultController([...PACKAGE_LISTING_FAULTS, ...PACKAGE_DOWNLOAD_FAULTS]),
     quota: new SlidingWindowLimiter(requestsPerSecond, SECOND_MS, now),
     requestsPerSecond,
-    publishDelayMs: options.publishDelayMs ?? 30 * 60_000,
-    // From the seed, so a URL listed by one emulator opens on another with the same seed.
-    urlKey: createHash('sha256').update(`edgeone-package-url|${seed}`).digest(),
-    packageBaseUrl: '',
+    publishDelayMs: options.publishDelayMs ?? 30 * MINUTE_MS,
+    // Keyed by the seed, so a URL listed by one emulator opens on another with the same seed.
+    packageUrls: new SignedUrls({ keyLabel: `edgeone-package-url|${seed}`, tokenParam: 'sign', expiryParam: 't', tokenBytes: 32, tokenFirst: false }),
   };
   const server = await startLoopbackServer(options.port ?? 0, (exchange, signal) => route(context, exchange, signal));
-  context.packageBaseUrl = server.origin;
+  context.packageUrls.baseUrl = server.origin;
   return {
     baseUrl: server.origin,
     credentials: { ...EDGEONE_DEMO_CREDENTIALS },
@@ -115,10 +111,10 @@ export async function startTencentEdgeOneEmulator(options: TencentEdgeOneEmulato
     requests: server.requests,
     generator,
     get packageBaseUrl() {
-      return context.packageBaseUrl;
+      return context.packageUrls.baseUrl;
     },
     set packageBaseUrl(origin: string) {
-      context.packageBaseUrl = origin;
+      context.packageUrls.baseUrl = origin;
     },
     close: server.close,
   };
@@ -158,8 +154,7 @@ interface ServerContext {
   quota: SlidingWindowLimiter;
   requestsPerSecond: number;
   publishDelayMs: number;
-  urlKey: Buffer;
-  packageBaseUrl: string;
+  packageUrls: SignedUrls;
 }
 
 const PACKAGE_PATH = /^\/packages\/([^/]+)\.log\.gz$/;
@@ -175,20 +170,13 @@ async function route(context: ServerContext, exchange: Exchange, signal: AbortSi
 // The API: POST /
 // ---------------------------------------------------------------------------------------------------
 
-type EdgeOneAction = 'DownloadL7Logs' | 'DownloadL4Logs';
-const ACTIONS: readonly string[] = ['DownloadL7Logs', 'DownloadL4Logs'];
-
-/** An API error: HTTP 200 with `Response.Error` (§6.6). */
-interface ApiError {
-  code: string;
-  message: string;
-}
-
-const apiError = (code: string, message: string): ApiError => ({ code, message });
-
 /**
- * One API call, checked in this order (§9 EdgeOne): action, version and content type; the TC3 signature;
- * the per-SecretId quota; the body's parameters; then an injected fault, if any; then the listing.
+ * One API call. The method is checked first, then the whole body is read: TC3 signs its bytes, and an
+ * answer must not race a client still sending. Then the §9 EdgeOne checks: the X-TC-* headers and
+ * content type (item 1), the TC3 signature and clock (2), the per-SecretId quota (4: every signed call
+ * counts, so it comes before validation [I]), the body's parameters (3); then an injected fault, if
+ * any; then the listing. Every answer is HTTP 200 with the `Response` envelope (5), but for the
+ * serverError fault.
  */
 async function serveApi(context: ServerContext, exchange: Exchange): Promise<void> {
   if (exchange.req.method !== 'POST') {
@@ -211,13 +199,12 @@ async function serveApi(context: ServerContext, exchange: Exchange): Promise<voi
   );
   if (!verdict.ok) return sendError(exchange, apiError(verdict.code, verdict.message));
 
-  if (context.quota.waitMs(verdict.secretId) > 0) return sendError(exchange, requestLimitExceeded(context.requestsPerSecond));
-  context.quota.admit(verdict.secretId);
+  if (context.quota.tryAdmit(verdict.secretId) > 0) return sendError(exchange, requestLimitExceeded(context.requestsPerSecond));
 
   const query = validateListingRequest(body, action, context.zones, context.now());
   if ('code' in query) return sendError(exchange, query);
 
-  const fault = context.faults.takeNext(['rateLimit', 'serverError', 'expiredUrl', 'duplicateListing']);
+  const fault = context.faults.takeNext(PACKAGE_LISTING_FAULTS);
   if (fault?.kind === 'rateLimit') return sendError(exchange, requestLimitExceeded(context.requestsPerSecond));
   // A gateway in front of the API failing: a transport error, not the envelope (§6.6).
   if (fault?.kind === 'serverError') {
@@ -227,7 +214,7 @@ async function serveApi(context: ServerContext, exchange: Exchange): Promise<voi
 
   let packages = listPackages(context, query);
   if (fault?.kind === 'duplicateListing') packages = packages.flatMap((listed) => [listed, listed]);
-  const expiresAtS = Math.floor(context.now() / SECOND_MS) + (fault?.kind === 'expiredUrl' ? -3600 : URL_LIFETIME_MS / SECOND_MS);
+  const expiresAtS = Math.floor(context.now() / SECOND_MS) + (fault?.kind === 'expiredUrl' ? -HOUR_MS / SECOND_MS : URL_LIFETIME_MS / SECOND_MS);
   const page = packages.slice(query.offset, query.offset + query.limit);
   exchange.json(200, {
     Response: {
@@ -241,7 +228,7 @@ async function serveApi(context: ServerContext, exchange: Exchange): Promise<voi
 /** X-TC-Action, X-TC-Version, Content-Type and X-TC-Timestamp, checked before the signature. */
 function checkCommonHeaders(exchange: Exchange): ApiError | null {
   const action = exchange.header('x-tc-action');
-  if (action === undefined || !ACTIONS.includes(action)) {
+  if (action === undefined || !EDGEONE_ACTIONS.includes(action)) {
     return apiError('InvalidAction', `The action \`${action ?? ''}\` is not supported; EdgeOne log download offers DownloadL7Logs and DownloadL4Logs.`);
   }
   const version = exchange.header('x-tc-version');
@@ -280,123 +267,6 @@ async function readRawBody(req: IncomingMessage, maxBytes: number): Promise<Buff
     if (size <= maxBytes) chunks.push(chunk);
   }
   return size > maxBytes ? null : Buffer.concat(chunks);
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Request parameters (§6.3)
-// ---------------------------------------------------------------------------------------------------
-
-interface ListingQuery {
-  action: EdgeOneAction;
-  /** [startMs, endMs) covers the requested instants: start rounded down, end rounded up to the ms. */
-  startMs: number;
-  endMs: number;
-  zones: EdgeOneZone[];
-  /** Domains (L7) or proxy ids (L4) asked for; null for all of the zones'. */
-  sourceIds: string[] | null;
-  limit: number;
-  offset: number;
-}
-
-const COMMON_PARAMETERS = ['StartTime', 'EndTime', 'ZoneIds', 'Limit', 'Offset'];
-const SOURCE_PARAMETER: Record<EdgeOneAction, 'Domains' | 'ProxyIds'> = { DownloadL7Logs: 'Domains', DownloadL4Logs: 'ProxyIds' };
-const MAX_LIMIT = 300;
-const DEFAULT_LIMIT = 20;
-
-/** The body's parameters, checked in this order: shape, unknown keys, window, zones, Limit, Offset, Domains/ProxyIds. */
-function validateListingRequest(body: Buffer, action: EdgeOneAction, zones: EdgeOneZone[], nowMs: number): ListingQuery | ApiError {
-  let parameters: unknown;
-  try {
-    parameters = JSON.parse(body.toString('utf8'));
-  } catch {
-    parameters = undefined;
-  }
-  if (typeof parameters !== 'object' || parameters === null || Array.isArray(parameters)) {
-    return apiError('InvalidParameter', 'The request body must be a JSON object such as {"StartTime":…,"EndTime":…,"ZoneIds":[…]}.');
-  }
-  const p = parameters as Record<string, unknown>;
-  const sourceParameter = SOURCE_PARAMETER[action];
-  const allowed = [...COMMON_PARAMETERS, sourceParameter];
-  const unknown = Object.keys(p).find((key) => !allowed.includes(key));
-  if (unknown !== undefined) {
-    return apiError('UnknownParameter', `The parameter \`${unknown}\` is not recognized by ${action}; it takes ${allowed.join(', ')}.`);
-  }
-
-  const start = instant(p, 'StartTime');
-  if ('code' in start) return start;
-  const end = instant(p, 'EndTime');
-  if ('code' in end) return end;
-  if (start.ns >= end.ns) return apiError('InvalidParameter', `StartTime ${start.text} must be before EndTime ${end.text}.`);
-  const oldestMs = nowMs - RETENTION_MS;
-  if (start.ns < BigInt(oldestMs) * NS_PER_MS) {
-    return apiError(
-      'InvalidParameter',
-      `StartTime ${start.text} is older than 30 days: offline logs have a retention of 30 days, so start at ${new Date(oldestMs).toISOString()} or later.`,
-    );
-  }
-
-  const zoneIds = stringList(p, 'ZoneIds', 'zone ids such as zone-2mzegj4vln5f');
-  if (zoneIds !== undefined && 'code' in zoneIds) return zoneIds;
-  if (zoneIds === undefined || zoneIds.length === 0) return apiError('MissingParameter', 'The request is missing a required parameter `ZoneIds`.');
-  const requestedZones: EdgeOneZone[] = [];
-  for (const id of new Set(zoneIds)) {
-    const zone = zones.find((candidate) => candidate.id === id);
-    if (zone === undefined) return apiError('ResourceUnavailable', `The resource is unavailable: \`${id}\` is not a zone of this account.`);
-    requestedZones.push(zone);
-  }
-
-  const limit = integer(p, 'Limit', DEFAULT_LIMIT, 1, MAX_LIMIT);
-  if (typeof limit !== 'number') return limit;
-  const offset = integer(p, 'Offset', 0, 0, Number.MAX_SAFE_INTEGER);
-  if (typeof offset !== 'number') return offset;
-
-  const sourceIds = stringList(p, sourceParameter, action === 'DownloadL7Logs' ? 'domain names' : 'proxy ids');
-  if (sourceIds !== undefined && 'code' in sourceIds) return sourceIds;
-  const belongs = (id: string) =>
-    requestedZones.some((zone) => (action === 'DownloadL7Logs' ? zone.domains : zone.proxies).includes(id));
-  const stranger = sourceIds?.find((id) => !belongs(id));
-  if (stranger !== undefined) {
-    const what = action === 'DownloadL7Logs' ? 'Domain' : 'Proxy';
-    return apiError('InvalidParameterValue', `${sourceParameter}: ${what} \`${stranger}\` does not belong to zone ${zoneIds.join(', ')}.`);
-  }
-
-  return {
-    action,
-    startMs: Number(start.ns / NS_PER_MS),
-    endMs: Number((end.ns + NS_PER_MS - 1n) / NS_PER_MS),
-    zones: requestedZones,
-    sourceIds: sourceIds === undefined || sourceIds.length === 0 ? null : sourceIds,
-    limit,
-    offset,
-  };
-}
-
-function instant(parameters: Record<string, unknown>, name: 'StartTime' | 'EndTime'): { ns: bigint; text: string } | ApiError {
-  const value = parameters[name];
-  if (value === undefined) return apiError('MissingParameter', `The request is missing a required parameter \`${name}\`.`);
-  const ns = typeof value === 'string' ? parseRfc3339Ns(value) : null;
-  if (ns === null) {
-    return apiError('InvalidParameterValue', `${name} must be an RFC 3339 date-time such as 2023-11-13T00:00:00Z or 2023-11-13T08:00:00+08:00; got ${JSON.stringify(value)}.`);
-  }
-  return { ns, text: value as string };
-}
-
-/** A string array parameter; undefined when absent. */
-function stringList(parameters: Record<string, unknown>, name: string, what: string): string[] | ApiError | undefined {
-  const value = parameters[name];
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) {
-    return apiError('InvalidParameterValue', `${name} must be an array of ${what}.`);
-  }
-  return value;
-}
-
-function integer(parameters: Record<string, unknown>, name: string, fallback: number, min: number, max: number): number | ApiError {
-  const value = parameters[name];
-  if (value === undefined) return fallback;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) return value;
-  const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`;
-  return apiError('InvalidParameterValue', `${name} must be an integer ${range}; got ${JSON.stringify(value)}.`);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -439,12 +309,13 @@ function listingItem(context: ServerContext, listed: ListedPackage, expiresAtS: 
     [listed.source.kind === 'L7' ? 'Domain' : 'ProxyId']: listed.source.id,
     Area: listed.area,
     LogPacketName: name,
-    Url: `${context.packageBaseUrl}${path}?t=${expiresAtS}&sign=${urlToken(context.urlKey, path, expiresAtS)}`,
+    Url: context.packageUrls.sign(path, expiresAtS),
     LogTime: listed.hourStartMs / SECOND_MS,
     LogStartTime: beijingTime(listed.hourStartMs),
     LogEndTime: beijingTime(listed.hourStartMs + HOUR_MS),
-    // Only the packages on the page are rendered: their Size is the length of the gz served.
-    Size: context.packages.size(listed.source, listed.hourStartMs, listed.area),
+    // §6.4: L7 Size is the "original log size" (the JSON lines before gzip), L4 Size the gz served.
+    // Only the packages on the page are sized.
+    Size: context.packages.listedSize(listed.source, listed.hourStartMs, listed.area),
   };
 }
 
@@ -458,35 +329,27 @@ const PACKAGE_NAME = /^(\d{4})(\d{2})(\d{2})-(\d{2})-(.+)-(mainland|overseas)$/;
 
 /** The doc example writes LogStartTime/LogEndTime in Beijing time: `2023-07-26T06:00:00+08:00` (§6.4). */
 function beijingTime(ms: number): string {
-  return `${new Date(ms + 8 * HOUR_MS).toISOString().slice(0, 19)}+08:00`;
-}
-
-/** base64url HMAC of the path and expiry, with a key only the emulator knows (and seeds). */
-function urlToken(key: Buffer, path: string, expiresAtS: number): string {
-  return createHmac('sha256', key).update(`${path}\n${expiresAtS}`).digest('base64url');
+  return `${new Date(ms + BEIJING_OFFSET_MS).toISOString().slice(0, 19)}+08:00`;
 }
 
 async function servePackage(context: ServerContext, exchange: Exchange, signal: AbortSignal): Promise<void> {
   const { pathname } = exchange.url;
-  const t = exchange.query.get('t') ?? '';
-  const sign = exchange.query.get('sign') ?? '';
-  // The request log must not keep a working signed URL (style: never log a signed URL's query string).
-  if (exchange.entry.query.sign !== undefined) exchange.entry.query = { ...exchange.entry.query, sign: 'redacted' };
   if (exchange.req.method !== 'GET') return exchange.text(405, `Method ${exchange.req.method} not allowed: packages are fetched with GET.`);
 
-  const expected = /^\d{1,12}$/.test(t) ? Buffer.from(urlToken(context.urlKey, pathname, Number(t))) : null;
-  const given = Buffer.from(sign);
-  if (expected === null || expected.length !== given.length || !timingSafeEqual(expected, given)) {
+  const nowMs = context.now();
+  const verdict = context.packageUrls.check(pathname, exchange.query, nowMs);
+  if (verdict === 'forged') {
     return exchange.text(403, 'Forbidden: the package URL is not signed by this service; use the Url of a DownloadL7Logs/DownloadL4Logs listing as it is.');
   }
-  if (context.now() > Number(t) * SECOND_MS) {
-    return exchange.text(403, `Forbidden: the package URL expired at ${new Date(Number(t) * SECOND_MS).toISOString()}; list the packages again for fresh URLs.`);
+  if (verdict === 'expired') {
+    const expiredAt = new Date(Number(exchange.query.get('t')) * SECOND_MS).toISOString();
+    return exchange.text(403, `Forbidden: the package URL expired at ${expiredAt}; list the packages again for fresh URLs.`);
   }
   // Names are URL-safe as built (digits, a domain or proxy id, an area), so the path needs no decoding.
   const gz = findPackage(context, PACKAGE_PATH.exec(pathname)![1]);
   if (gz === undefined) return exchange.text(404, 'Not found: no such package (it may not be published yet).');
 
-  const fault = context.faults.takeNext(['corruptGzip', 'truncatedBody', 'slowBody']);
+  const fault = context.faults.takeNext(PACKAGE_DOWNLOAD_FAULTS);
   const bytes = fault?.kind === 'corruptGzip' ? damagedGzip(gz) : gz;
   exchange.head(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': bytes.length });
   await writeBody(exchange, [bytes], isBodyFault(fault) ? fault : undefined, signal);

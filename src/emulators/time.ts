@@ -5,6 +5,14 @@ const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9
 export const NS_PER_MS = 1_000_000n;
 export const NS_PER_SECOND = 1_000_000_000n;
 
+export const SECOND_MS = 1000;
+export const MINUTE_MS = 60 * SECOND_MS;
+export const HOUR_MS = 60 * MINUTE_MS;
+export const DAY_MS = 24 * HOUR_MS;
+
+/** Tencent speaks Beijing time (UTC+8, no daylight saving) in DSA log lines and listings and EdgeOne's LogStartTime. */
+export const BEIJING_OFFSET_MS = 8 * HOUR_MS;
+
 /** An RFC 3339 date-time (`2026-11-22T10:00:00Z`, `…00.123456789+08:00`) as epoch ns, or null when malformed. */
 export function parseRfc3339Ns(text: string): bigint | null {
   const match = RFC3339.exec(text);

@@ -10,6 +10,7 @@
 import type { CacheStatus } from '../core/record';
 import { type Dice, seededDice } from './random';
 import { MAX_EVENTS_PER_MINUTE, RayIdCodec } from './ray-ids';
+import { MINUTE_MS } from './time';
 import {
   CLIENT_LOCATIONS,
   ERROR_AND_REDIRECT_STATUSES,
@@ -73,8 +74,6 @@ export interface TrafficOptions {
   /** Mean requests per minute per source. */
   rpm: number;
 }
-
-const MINUTE_MS = 60_000;
 
 export class TrafficGenerator {
   readonly seed: number;
