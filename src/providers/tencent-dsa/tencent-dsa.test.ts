@@ -162,6 +162,36 @@ describe('Tencent DSA adapter against the emulator', () => {
     });
   });
 
+  it('does not follow a redirect from a package host', async () => {
+    let secretHits = 0;
+    const secret = createServer((_req, res) => {
+      secretHits++;
+      res.end();
+    });
+    await new Promise<void>((resolve) => secret.listen(0, '127.0.0.1', resolve));
+    const redirector = createServer((_req, res) => {
+      res.writeHead(302, { location: `http://127.0.0.1:${(secret.address() as AddressInfo).port}/latest/meta-data/` }).end();
+    });
+    await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+    const redirectorOrigin = `http://127.0.0.1:${(redirector.address() as AddressInfo).port}`;
+    emu.packageBaseUrl = redirectorOrigin;
+    const http = fastClient();
+    try {
+      const run = runQuery(tencentDsa, emu.credentials, query({ source: { host: [emu.hosts[0]] } }), {
+        http,
+        baseUrl: emu.baseUrl,
+        nowMs: now,
+        trustedPackageOrigins: [emu.baseUrl, redirectorOrigin],
+      });
+      await expect(collect(run.records)).rejects.toMatchObject({ kind: 'ProviderError', message: expect.stringMatching(/failed to serve the package .* \(HTTP 302\)/) });
+      expect(secretHits).toBe(0);
+    } finally {
+      await http.close();
+      await new Promise((resolve) => redirector.close(resolve));
+      await new Promise((resolve) => secret.close(resolve));
+    }
+  });
+
   describe('authentication', () => {
     it('names the provider and the variables to check when the signature is wrong', async () => {
       const err = await read(query(), { credentials: { secretId: emu.credentials.secretId, secretKey: 'wrong' } }).catch((e: unknown) => e);
