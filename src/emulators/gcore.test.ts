@@ -1,9 +1,8 @@
 import { strFromU8, unzipSync } from 'fflate';
-import { inflateRawSync } from 'node:zlib';
 import Papa from 'papaparse';
 import { GCORE_FIELDS, type GcoreRow } from './gcore-columns';
 import { type GcoreEmulator, gcoreWireRow, startGcoreEmulator } from './gcore';
-import { openRequest, rawRequest, type RawResponse, readUntilIdle, SLOW_BODY_IDLE_MS } from './loopback-client';
+import { openRequest, rawRequest, type RawResponse, watchStalledBody } from './loopback-client';
 import type { TrafficEvent } from './traffic';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
@@ -349,10 +348,6 @@ describe('Gcore emulator: rate limit and faults', () => {
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toBe('application/zip');
     expect(() => unzipSync(response.body)).toThrow();
-    const view = new DataView(response.body.buffer, response.body.byteOffset);
-    const dataStart = 30 + view.getUint16(26, true) + view.getUint16(28, true);
-    const compressed = response.body.subarray(dataStart, dataStart + view.getUint32(18, true));
-    expect(() => inflateRawSync(compressed)).toThrow(/invalid block type/);
     const next = await download(window());
     expect(() => unzipSync(next.body)).not.toThrow();
   });
@@ -365,11 +360,7 @@ describe('Gcore emulator: rate limit and faults', () => {
   it('slowBody: headers and part of the zip arrive, then a client read timeout fires', async () => {
     gcore.faults.inject({ kind: 'slowBody', count: 1, delayMs: 10_000 });
     const response = await openRequest(`${gcore.baseUrl}${PATH}?${new URLSearchParams(window())}`, { headers: apiKey() });
-    const received = await readUntilIdle(response, SLOW_BODY_IDLE_MS);
-    expect(response.statusCode).toBe(200);
-    expect(received.timedOut).toBe(true);
-    expect(received.bytes).toBeGreaterThan(0);
-    expect(received.bytes).toBeLessThan(Number(response.headers['content-length']));
+    expect(await watchStalledBody(response)).toEqual({ status: 200, stalled: true, partial: true });
   });
 
   it('refuses faults this emulator cannot produce', () => {

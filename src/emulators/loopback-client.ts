@@ -47,18 +47,19 @@ export async function rawRequest(url: string, options: RequestOptions = {}): Pro
 export const SLOW_BODY_IDLE_MS = 500;
 
 /**
- * Reads a response until it ends or stays silent for `idleMs` (what a client's read timeout sees of
- * a stalled body), then closes it.
+ * Reads a response until it ends or stays silent for SLOW_BODY_IDLE_MS (what a client's read timeout
+ * sees of a stalled body), then closes it: its status, whether it stalled, and whether some but not
+ * all of the announced Content-Length arrived.
  */
-export async function readUntilIdle(response: IncomingMessage, idleMs: number): Promise<{ bytes: number; timedOut: boolean }> {
-  const received = await new Promise<{ bytes: number; timedOut: boolean }>((resolve) => {
-    let bytes = 0;
-    response.on('data', (chunk: Buffer) => (bytes += chunk.length));
-    response.on('end', () => resolve({ bytes, timedOut: false }));
-    response.socket.setTimeout(idleMs, () => resolve({ bytes, timedOut: true }));
+export async function watchStalledBody(response: IncomingMessage): Promise<{ status: number | undefined; stalled: boolean; partial: boolean }> {
+  const { bytes, stalled } = await new Promise<{ bytes: number; stalled: boolean }>((resolve) => {
+    let received = 0;
+    response.on('data', (chunk: Buffer) => (received += chunk.length));
+    response.on('end', () => resolve({ bytes: received, stalled: false }));
+    response.socket.setTimeout(SLOW_BODY_IDLE_MS, () => resolve({ bytes: received, stalled: true }));
   });
   response.destroy();
-  return received;
+  return { status: response.statusCode, stalled, partial: bytes > 0 && bytes < Number(response.headers['content-length']) };
 }
 
 /**

@@ -1,8 +1,7 @@
 import { createHmac } from 'node:crypto';
-import { inflateRawSync } from 'node:zlib';
 import { strFromU8, unzipSync } from 'fflate';
 import Papa from 'papaparse';
-import { openRequest, rawRequest, type RawResponse, readUntilIdle, SLOW_BODY_IDLE_MS } from './loopback-client';
+import { openRequest, rawRequest, type RawResponse, watchStalledBody } from './loopback-client';
 import {
   ELSA_FIELDS,
   type ElsaLogDocument,
@@ -524,10 +523,6 @@ describe('NAVER ELSA emulator: faults', () => {
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toBe('application/zip');
     expect(() => unzipSync(response.body)).toThrow();
-    const view = new DataView(response.body.buffer, response.body.byteOffset);
-    const dataStart = 30 + view.getUint16(26, true) + view.getUint16(28, true);
-    const compressed = response.body.subarray(dataStart, dataStart + view.getUint32(18, true));
-    expect(() => inflateRawSync(compressed)).toThrow(/invalid block type/);
     expect(JSON.parse(member(await call(window())).text)).toEqual(expectedDocuments());
   });
 
@@ -539,11 +534,7 @@ describe('NAVER ELSA emulator: faults', () => {
   it('slowBody: headers and part of the zip arrive, then a client read timeout fires', async () => {
     elsa.faults.inject({ kind: 'slowBody', count: 1, delayMs: 10_000 });
     const response = await openRequest(`${elsa.baseUrl}${PATH}`, { method: 'POST', headers: signedHeaders(), body: JSON.stringify(window()) });
-    const received = await readUntilIdle(response, SLOW_BODY_IDLE_MS);
-    expect(response.statusCode).toBe(200);
-    expect(received.timedOut).toBe(true);
-    expect(received.bytes).toBeGreaterThan(0);
-    expect(received.bytes).toBeLessThan(Number(response.headers['content-length']));
+    expect(await watchStalledBody(response)).toEqual({ status: 200, stalled: true, partial: true });
   });
 
   it('refuses faults this emulator cannot produce', () => {
