@@ -1,11 +1,11 @@
-import { badInput } from '../core/errors';
+import { badInput, printableLine } from '../core/errors';
 import { parseFilter } from '../core/filter';
 import { parseQuery } from '../core/query';
 import { formatTime, parseTime } from '../core/time';
 import { type EmulatedProvider, EMULATED_PROVIDERS, startEmulators } from '../emulators';
 import { runQuery, type QueryMeta, type QueryProgress } from '../providers/run';
 import { availableProviders, providerAdapter } from '../providers/registry';
-import { HttpClient } from '../transport/http';
+import { HttpClient, type HttpClientOptions } from '../transport/http';
 import { DEFAULT_RETRY } from '../transport/retry';
 import { parseOptions } from './args';
 import { demoEnv, demoSelector } from './demo';
@@ -47,7 +47,12 @@ export interface CliIo {
   nowMs: () => number;
   /** True when progress lines may overwrite each other (a terminal). */
   interactive: boolean;
+  /** HTTP client settings (timeouts, retry policy) that tests inject to keep hostile answers short. */
+  httpOptions?: HttpClientOptions;
 }
+
+/** A retry that waits at least this long is said on stderr: a silent wait looks like a hang. */
+const SAY_RETRY_AFTER_MS = 5_000;
 
 function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
@@ -137,7 +142,14 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
     if (!isEmulated(adapter.id)) throw badInput('emulator', `there is no emulator for ${adapter.name} yet`);
     emulators = await startEmulators({ providers: [adapter.id], port: 0 });
   }
-  const http = new HttpClient({ retry: { ...DEFAULT_RETRY, maxAttempts: retries + 1 } });
+  let scrub = (text: string) => text;
+  const http = new HttpClient({
+    ...io.httpOptions,
+    retry: { ...(io.httpOptions?.retry ?? DEFAULT_RETRY), maxAttempts: retries + 1 },
+    onRetry: (err, attempt, delayMs) => {
+      if (delayMs >= SAY_RETRY_AFTER_MS) io.stderr(`note: ${printableLine(scrub(err.message))}; attempt ${attempt + 1} of ${retries + 1} in ${Math.ceil(delayMs / 1000)} s\n`);
+    },
+  });
   try {
     if (emulators) {
       const [demo] = emulators.describe();
@@ -163,6 +175,7 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
         if (run.meta.windows > 1) io.stderr(progressLine(p, t - now, io.interactive));
       },
     });
+    scrub = (text) => run.scrubber.scrub(text);
     for (const clamp of run.meta.clamps) {
       io.stderr(`note: --${clamp.side} moved from ${formatTime(clamp.requestedMs)} to ${formatTime(clamp.effectiveMs)}: ${clamp.reason}\n`);
     }
@@ -181,11 +194,14 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
 }
 
 function originOf(url: string): string {
+  let parsed: URL;
   try {
-    return new URL(url).origin;
+    parsed = new URL(url);
   } catch {
     throw badInput('base-url', `"${url}" is not a URL`);
   }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw badInput('base-url', `"${parsed.protocol}" URLs are not provider APIs: use an https:// (or, for an emulator, http://) URL`);
+  return parsed.origin;
 }
 
 function isEmulated(provider: string): provider is EmulatedProvider {
@@ -208,9 +224,10 @@ function summaryLine(meta: QueryMeta): string {
     `${meta.recordsDownloaded} decoded`,
   ];
   if (meta.retries > 0) parts.push(count(meta.retries, 'retry', 'retries'));
+  if (meta.skipped > 0) parts.push(`${meta.skipped} skipped (see the notes)`);
   if (meta.pushedDown.length > 0) parts.push(`${meta.pushedDown.length} filters applied by ${meta.provider}`);
   if (meta.sampled !== null) parts.push(`sampled at ${meta.sampled}`);
-  if (meta.truncated) parts.push('stopped at --limit');
-  const notes = meta.notes.map((n) => `\nnote: ${n}`).join('');
+  if (meta.truncated) parts.push(`stopped at --limit: every record from ${formatTime(meta.range.fromMs)} to ${formatTime(meta.coveredToMs)} (exclusive) was returned`);
+  const notes = meta.notes.map((n) => `\nnote: ${printableLine(n)}`).join('');
   return `${parts.join(', ')}${notes}`;
 }

@@ -20,6 +20,8 @@ export interface ProviderLimits {
   alignUtcOffsetMs?: number;
   /** Largest page a paged API returns, if it pages within a window. */
   maxPageSize?: number;
+  /** More pages than one window can hold: a provider still paging past it is looping (providers/paging.ts). */
+  maxPagesPerWindow?: number;
   /**
    * Largest decoded body (or zip member) a response can legitimately have: beyond it the body is a
    * bomb or a bug, and decoding stops with TooLarge. Streaming keeps memory flat below it.

@@ -7,13 +7,15 @@
 
 import { CdnLogError, type ErrorKind } from '../core/errors';
 import type { CdnLogRecord } from '../core/record';
-import { formatDuration } from '../core/time';
 import type { TimeRange } from '../core/windows';
 import { gunzip } from '../transport/decode';
-import { HttpClient, redactUrl } from '../transport/http';
+import { HttpClient } from '../transport/http';
 import { checkPackageUrl, type PackageUrlPolicy } from '../transport/package-url';
 import { readResumable } from './resumable';
 import type { ReadContext } from './types';
+
+/** A listing answer (DSA's days, an EdgeOne page of 300) is far smaller; a larger one is refused, not cut. */
+export const LISTING_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface LogPackage {
   /** The package's identity (host and hour, packet name): a package listed twice is read once. */
@@ -34,7 +36,7 @@ export interface PackageRules {
   policy: Omit<PackageUrlPolicy, 'trustedOrigins'>;
   /** Largest compressed package accepted. */
   maxCompressedBytes: number;
-  /** Longest one download may take, start to last byte. */
+  /** Longest one download may spend waiting on the package host, start to last byte. */
   deadlineMs: number;
 }
 
@@ -84,32 +86,24 @@ async function* attempt(ctx: ReadContext<unknown, unknown>, pkg: LogPackage, rul
   if (listed !== undefined && listed > bound) {
     throw new CdnLogError('TooLarge', `${rules.who} lists the package ${pkg.label} at ${listed} bytes, over the ${bound}-byte bound; nothing was fetched`);
   }
-  const deadline = AbortSignal.timeout(rules.deadlineMs);
-  const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
   let received = 0;
-  try {
-    ctx.stats.requests++;
-    const res = await ctx.http.send({
-      method: 'GET',
-      url: checked.url,
-      untrusted: !checked.trusted,
-      signal,
-      onBytes: (n) => {
-        ctx.stats.bytes += n;
-        received += n;
-        if (received > rules.maxCompressedBytes) {
-          throw new CdnLogError('TooLarge', `${rules.who} package ${pkg.label} is over the ${rules.maxCompressedBytes}-byte bound; download stopped`);
-        }
-      },
-    });
-    if (res.status !== 200) throw await HttpClient.statusError(res, downloadError(rules, pkg));
-    yield* decode(gunzip(res.body, { maxBytes: ctx.maxDecodedBytes, label: `${rules.who} package ${pkg.label}` }), pkg);
-  } catch (err) {
-    if (deadline.aborted && !ctx.signal?.aborted) {
-      throw new CdnLogError('Transient', `${rules.who} package ${pkg.label} (${redactUrl(checked.url)}) took longer than ${formatDuration(rules.deadlineMs)}; it will be retried`, { cause: err });
-    }
-    throw err;
-  }
+  ctx.stats.requests++;
+  const res = await ctx.http.send({
+    method: 'GET',
+    url: checked.url,
+    untrusted: !checked.trusted,
+    signal: ctx.signal,
+    deadlineMs: rules.deadlineMs,
+    onBytes: (n) => {
+      ctx.stats.bytes += n;
+      received += n;
+      if (received > rules.maxCompressedBytes) {
+        throw new CdnLogError('TooLarge', `${rules.who} package ${pkg.label} is over the ${rules.maxCompressedBytes}-byte bound; download stopped`);
+      }
+    },
+  });
+  if (res.status !== 200) throw await HttpClient.statusError(res, downloadError(rules, pkg));
+  yield* decode(gunzip(res.body, { maxBytes: ctx.maxDecodedBytes, label: `${rules.who} package ${pkg.label}` }), pkg);
 }
 
 /**
@@ -117,7 +111,7 @@ async function* attempt(ctx: ReadContext<unknown, unknown>, pkg: LogPackage, rul
  * by record id, what was already delivered. A 403 is not retried here: readListedPackages lists again.
  */
 export function readPackage(ctx: ReadContext<unknown, unknown>, pkg: LogPackage, rules: PackageRules, decode: PackageDecoder): AsyncIterable<CdnLogRecord[]> {
-  return readResumable(ctx.http.retry, ctx.stats, () => attempt(ctx, pkg, rules, decode), ctx.signal);
+  return readResumable(ctx.http, ctx.stats, () => attempt(ctx, pkg, rules, decode), ctx.signal);
 }
 
 /**

@@ -1,6 +1,7 @@
-import { CdnLogError, isRetryable } from '../core/errors';
+import type { CdnLogError } from '../core/errors';
 import type { CdnLogRecord } from '../core/record';
-import { backoffDelayMs, type RetryPolicy, sleep } from '../transport/retry';
+import type { HttpClient } from '../transport/http';
+import { delayBeforeRetry, sleep } from '../transport/retry';
 import type { ReadStats } from './types';
 
 /**
@@ -9,14 +10,15 @@ import type { ReadStats } from './types';
  * after some were delivered; the retry re-reads the unit and skips, by id, as many occurrences of
  * each record as were already delivered. Ids are stable across re-pulls, so nothing is lost and
  * nothing is doubled, whatever order the provider sends. Memory: one map entry per delivered record
- * of the current unit only.
+ * of the current unit only. Retries follow the client's policy (transport/retry.ts).
  */
 export async function* readResumable(
-  policy: RetryPolicy,
+  http: HttpClient,
   stats: ReadStats,
   attempt: (attemptNo: number) => AsyncIterable<CdnLogRecord[]>,
   signal?: AbortSignal,
 ): AsyncIterable<CdnLogRecord[]> {
+  const hooks = http.retryHooks(signal, () => stats.retries++);
   const delivered = new Map<string, number>();
   for (let attemptNo = 1; ; attemptNo++) {
     const seen = attemptNo === 1 ? null : new Map<string, number>();
@@ -37,13 +39,9 @@ export async function* readResumable(
       }
       return;
     } catch (err) {
-      if (!isRetryable(err)) throw err;
-      const e = err as CdnLogError;
-      if (attemptNo >= policy.maxAttempts) {
-        throw new CdnLogError(e.kind, `${e.message} (gave up after ${attemptNo} attempts)`, { status: e.status, cause: err });
-      }
-      stats.retries++;
-      await sleep(backoffDelayMs(policy, attemptNo - 1, e.retryAfterMs), signal);
+      const delayMs = delayBeforeRetry(http.retry, err, attemptNo);
+      hooks.onRetry?.(err as CdnLogError, attemptNo, delayMs);
+      await sleep(delayMs, signal);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { missingCredentials } from '../core/errors';
+import { credentialFromEnv } from './credentials';
 import { stableId } from './record-id';
 
 /** A Tencent Cloud API key pair (DSA and EdgeOne share them); `token` for temporary (STS) keys. */
@@ -10,13 +11,13 @@ export interface TencentCredentials {
 
 /** TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY, as the official SDKs and CLI read them. */
 export function tencentCredentialsFromEnv(env: Record<string, string | undefined>, product: string): TencentCredentials {
-  const secretId = env.TENCENTCLOUD_SECRET_ID;
-  const secretKey = env.TENCENTCLOUD_SECRET_KEY;
+  const secretId = credentialFromEnv(env, 'TENCENTCLOUD_SECRET_ID');
+  const secretKey = credentialFromEnv(env, 'TENCENTCLOUD_SECRET_KEY');
   if (!secretId || !secretKey) {
     const missing = [!secretId && 'TENCENTCLOUD_SECRET_ID', !secretKey && 'TENCENTCLOUD_SECRET_KEY'].filter(Boolean).join(' and ');
     throw missingCredentials(`${product} needs TENCENTCLOUD_SECRET_ID and TENCENTCLOUD_SECRET_KEY (an API key of the account or of a CAM user allowed to download logs); ${missing} is not set`);
   }
-  const token = env.TENCENTCLOUD_SESSION_TOKEN;
+  const token = credentialFromEnv(env, 'TENCENTCLOUD_SESSION_TOKEN');
   return token ? { secretId, secretKey, token } : { secretId, secretKey };
 }
 

@@ -11,12 +11,21 @@ export interface ReadStats {
   bytes: number;
   /** Records decoded before local filtering. */
   recordsDownloaded: number;
+  /** Lines or documents that were not records (malformed, no usable time, far outside their window), each also named in a note. */
+  skipped: number;
   /** Adjustments the provider forced on a window (e.g. a start the provider called too early). */
   notes: string[];
 }
 
 export function emptyStats(): ReadStats {
-  return { requests: 0, retries: 0, bytes: 0, recordsDownloaded: 0, notes: [] };
+  return { requests: 0, retries: 0, bytes: 0, recordsDownloaded: 0, skipped: 0, notes: [] };
+}
+
+/** Counts lines or documents a decoder could not make records of, and says which in a note. */
+export function noteSkipped(stats: ReadStats | undefined, count: number, what: string): void {
+  if (!stats || count === 0) return;
+  stats.skipped += count;
+  stats.notes.push(`skipped ${count} ${what}`);
 }
 
 export interface ReadContext<C, S> {
@@ -52,6 +61,11 @@ export interface ProviderAdapter<C = unknown, S = unknown> {
   /** For messages: "Cloudflare", "Gcore". */
   name: string;
   limits: ProviderLimits;
+  /**
+   * True when a window's records arrive oldest first (Gcore sorts by timestamp), so a limited read
+   * may stop at the Nth record; otherwise a window is read whole while its oldest N are kept.
+   */
+  sortedByTime?: boolean;
   defaultBaseUrl: string;
   /** Provider-specific query options it understands (e.g. Cloudflare `fieldSet`, `sample`); others are refused. */
   options: readonly string[];

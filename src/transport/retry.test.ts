@@ -177,10 +177,26 @@ describe('withRetry', () => {
   });
 
   it('keeps retryAfterMs of the last failure on the give-up error', async () => {
-    const err = await withRetry({ ...FAST, maxAttempts: 1 }, async () => {
+    const err = await withRetry({ ...FAST, maxAttempts: 1, maxRetryAfterMs: 5000 }, async () => {
       throw new CdnLogError('RateLimited', 'slow down', { status: 429, retryAfterMs: 2000 });
     }).catch((e: unknown) => e as CdnLogError);
-    expect([err.kind, err.status, err.retryAfterMs, err.message]).toEqual(['RateLimited', 429, 2000, 'slow down (gave up after 1 attempts)']);
+    expect([err.kind, err.status, err.retryAfterMs, err.message]).toEqual(['RateLimited', 429, 2000, 'slow down (gave up after 1 attempt)']);
+  });
+
+  it('stops at once, naming the wait, when Retry-After is longer than maxRetryAfterMs (no silent 120 s sleeps)', async () => {
+    const onRetry = jest.fn();
+    let calls = 0;
+    const err = await withRetry(
+      { ...POLICY, maxRetryAfterMs: 120_000 },
+      async () => {
+        calls++;
+        throw new CdnLogError('RateLimited', 'Cloudflare rate-limited zone z', { status: 429, retryAfterMs: 999_999_000 });
+      },
+      { onRetry },
+    ).catch((e: unknown) => e as CdnLogError);
+    expect(err.kind).toBe('RateLimited');
+    expect(err.message).toMatch(/asked to wait 999999 s before retrying, longer than the 2 min a query waits: try again later; gave up after 1 attempt\)$/);
+    expect([calls, onRetry.mock.calls.length]).toEqual([1, 0]);
   });
 
   it.each<ErrorKind>(['AuthFailed', 'BadInput', 'ProviderError', 'WindowTooOld', 'TooLarge'])('does not retry %s and throws the very same error', async (kind) => {

@@ -1,4 +1,5 @@
 import { CdnLogError, isRetryable } from '../core/errors';
+import { formatDuration } from '../core/time';
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -56,29 +57,43 @@ export interface RetryHooks {
   random?: () => number;
 }
 
+function attempts(n: number): string {
+  return `${n} ${n === 1 ? 'attempt' : 'attempts'}`;
+}
+
+/**
+ * The one decision after a failed attempt: how long to wait before the next, or the final error.
+ * Errors that are not retryable pass through; a retryable one fails for good once the attempts are
+ * spent, or at once when the provider asks for a wait longer than the policy's cap (waiting it out
+ * silently would look like a hang; the message names the wait instead).
+ */
+export function delayBeforeRetry(policy: RetryPolicy, err: unknown, attemptNo: number, random: () => number = Math.random): number {
+  if (!isRetryable(err)) throw err;
+  const e = err as CdnLogError;
+  const finalError = (why: string) =>
+    new CdnLogError(e.kind === 'RateLimited' ? 'RateLimited' : 'Transient', `${e.message} (${why})`, { status: e.status, retryAfterMs: e.retryAfterMs, cause: err });
+  if (e.retryAfterMs !== undefined && e.retryAfterMs > policy.maxRetryAfterMs) {
+    throw finalError(
+      `the provider asked to wait ${Math.ceil(e.retryAfterMs / 1000)} s before retrying, longer than the ` +
+        `${formatDuration(policy.maxRetryAfterMs)} a query waits: try again later; gave up after ${attempts(attemptNo)}`,
+    );
+  }
+  if (attemptNo >= policy.maxAttempts) throw finalError(`gave up after ${attempts(attemptNo)}`);
+  return backoffDelayMs(policy, attemptNo - 1, e.retryAfterMs, random);
+}
+
 /**
  * Runs `attempt` until it succeeds, fails with an error that is not retryable, or runs out of attempts.
- * The one retry loop of the project: the HTTP client and the window readers both go through it.
+ * The one retry loop of the project: the HTTP client and the listing calls go through it; the
+ * resumable readers (providers/resumable.ts) share its decision, delayBeforeRetry.
  */
 export async function withRetry<T>(policy: RetryPolicy, attempt: (attemptNo: number) => Promise<T>, hooks: RetryHooks = {}): Promise<T> {
   for (let attemptNo = 1; ; attemptNo++) {
     try {
       return await attempt(attemptNo);
     } catch (err) {
-      if (!isRetryable(err) || attemptNo >= policy.maxAttempts) {
-        if (isRetryable(err)) {
-          const e = err as CdnLogError;
-          throw new CdnLogError(e.kind === 'RateLimited' ? 'RateLimited' : 'Transient', `${e.message} (gave up after ${attemptNo} attempts)`, {
-            status: e.status,
-            retryAfterMs: e.retryAfterMs,
-            cause: err,
-          });
-        }
-        throw err;
-      }
-      const e = err as CdnLogError;
-      const delayMs = backoffDelayMs(policy, attemptNo - 1, e.retryAfterMs, hooks.random);
-      hooks.onRetry?.(e, attemptNo, delayMs);
+      const delayMs = delayBeforeRetry(policy, err, attemptNo, hooks.random);
+      hooks.onRetry?.(err as CdnLogError, attemptNo, delayMs);
       await sleep(delayMs, hooks.signal);
     }
   }

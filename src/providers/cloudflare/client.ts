@@ -1,10 +1,12 @@
-import { badInput, type ErrorKind, isCdnLogError, missingCredentials } from '../../core/errors';
+import { badInput, CdnLogError, type ErrorKind, isCdnLogError, missingCredentials } from '../../core/errors';
+import { credentialFromEnv } from '../credentials';
 import { stableId } from '../record-id';
 import type { CdnLogRecord } from '../../core/record';
 import { formatTime, MINUTE_MS } from '../../core/time';
 import type { TimeRange } from '../../core/windows';
 import { HttpClient, type HttpRequest } from '../../transport/http';
 import { readResumable } from '../resumable';
+import { isObject } from '../wire';
 import type { ReadContext } from '../types';
 import { CLOUDFLARE_RATE_LIMITS, CLOUDFLARE_RECORD_FIELDS } from './limits';
 import { decodeCloudflareBody } from './parse';
@@ -18,8 +20,11 @@ export interface CloudflareSource {
 type Ctx = ReadContext<CloudflareCredentials, CloudflareSource>;
 
 export function cloudflareCredentialsFromEnv(env: Record<string, string | undefined>): CloudflareCredentials {
-  if (env.CLOUDFLARE_API_TOKEN) return { token: env.CLOUDFLARE_API_TOKEN };
-  if (env.CLOUDFLARE_EMAIL && env.CLOUDFLARE_API_KEY) return { email: env.CLOUDFLARE_EMAIL, apiKey: env.CLOUDFLARE_API_KEY };
+  const token = credentialFromEnv(env, 'CLOUDFLARE_API_TOKEN');
+  if (token) return { token };
+  const email = credentialFromEnv(env, 'CLOUDFLARE_EMAIL');
+  const apiKey = credentialFromEnv(env, 'CLOUDFLARE_API_KEY');
+  if (email && apiKey) return { email, apiKey };
   throw missingCredentials(
     'Cloudflare needs CLOUDFLARE_API_TOKEN (an API token with Logs Read on the zone) or both CLOUDFLARE_EMAIL and CLOUDFLARE_API_KEY',
   );
@@ -91,10 +96,21 @@ async function fetchAllFields(ctx: Ctx): Promise<string[]> {
     { method: 'GET', url, headers: authHeaders(ctx.credentials), rateLimits: rateLimits(ctx), signal: ctx.signal },
     async (r) => {
       if (r.status !== 200) throw await HttpClient.statusError(r, cloudflareError(ctx.source.zone, null));
-      return r.text(4 * 1024 * 1024);
+      return r.text(4 * 1024 * 1024, { whole: true });
     },
+    () => ctx.stats.retries++,
   );
-  return Object.keys(JSON.parse(res) as Record<string, string>);
+  let catalogue: unknown;
+  try {
+    catalogue = JSON.parse(res);
+  } catch {
+    catalogue = null;
+  }
+  const names = isObject(catalogue) ? Object.keys(catalogue).filter((name) => /^[A-Za-z0-9]+$/.test(name)) : [];
+  if (names.length === 0) {
+    throw new CdnLogError('ProviderError', `Cloudflare answered /zones/${ctx.source.zone}/logs/received/fields with something that is not a catalogue of field names; use --field-set record or a list of fields instead of all`);
+  }
+  return names;
 }
 
 /**
@@ -156,6 +172,7 @@ async function* readAttempt(ctx: Ctx, window: TimeRange, fields: string | null):
   if (res.status !== 200) throw await HttpClient.statusError(res, cloudflareError(ctx.source.zone, window));
   const encoding = res.headers['content-encoding'];
   yield* decodeCloudflareBody(res.body, {
+    stats: ctx.stats,
     contentEncoding: Array.isArray(encoding) ? encoding[0] : encoding,
     zone: ctx.source.zone,
     maxBytes: ctx.maxDecodedBytes,
@@ -173,7 +190,7 @@ async function* readAttempt(ctx: Ctx, window: TimeRange, fields: string | null):
 export async function* readCloudflareWindow(ctx: Ctx, window: TimeRange, adjustments = 0): AsyncIterable<CdnLogRecord[]> {
   const fields = await fieldsParam(ctx);
   try {
-    yield* readResumable(ctx.http.retry, ctx.stats, () => readAttempt(ctx, window, fields), ctx.signal);
+    yield* readResumable(ctx.http, ctx.stats, () => readAttempt(ctx, window, fields), ctx.signal);
   } catch (err) {
     if (!isCdnLogError(err)) throw err;
     const span = `${formatTime(window.fromMs)}..${formatTime(window.toMs)}`;

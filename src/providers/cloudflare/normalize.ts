@@ -1,3 +1,4 @@
+import { boundedAttribute } from '../../core/attributes';
 import { stableId } from '../record-id';
 import {
   type AttributeValue,
@@ -11,6 +12,7 @@ import {
   splitUri,
 } from '../../core/record';
 import { CLOUDFLARE_RECORD_FIELDS } from './limits';
+import { inDateRange, parseIsoInstant } from '../../core/time';
 
 /** Fields with a home in the record; every other field goes to `attributes` under its own name. */
 const MAPPED: ReadonlySet<string> = new Set(CLOUDFLARE_RECORD_FIELDS);
@@ -18,28 +20,31 @@ const MAPPED: ReadonlySet<string> = new Set(CLOUDFLARE_RECORD_FIELDS);
 /**
  * A Cloudflare timestamp in ms, whatever `timestamps=` said: RFC 3339 strings, or integers in
  * seconds, ms, µs or ns told apart by magnitude. Nanoseconds pass through a double (2^53 < 10^18),
- * so keep µs precision: finer digits would be noise.
+ * so keep µs precision: finer digits would be noise. RFC 3339 always names its zone; one that does
+ * not is read as UTC, never in the machine's zone. Null when unusable or outside what a Date can hold.
  */
 export function cloudflareTimeMs(value: unknown): number | null {
   if (typeof value === 'string') {
     if (/^\d+$/.test(value)) return cloudflareTimeMs(Number(value));
-    const ms = Date.parse(value);
-    return Number.isFinite(ms) ? ms : null;
+    return parseIsoInstant(value, 0);
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) return null;
   const ms = value >= 1e17 ? value / 1e6 : value >= 1e14 ? value / 1e3 : value >= 1e11 ? value : value * 1e3;
-  return Math.round(ms * 1000) / 1000;
+  const rounded = Math.round(ms * 1000) / 1000;
+  return inDateRange(rounded) ? rounded : null;
 }
 
 function text(value: unknown): string | null {
   return typeof value === 'string' ? presentOrNull(value) : value === null || value === undefined ? null : String(value);
 }
 
-/** One Logpull NDJSON object to a record (provider-spec §8, Cloudflare column). */
-export function normalizeCloudflare(raw: Record<string, unknown>, zone: string): CdnLogRecord {
+/** One Logpull NDJSON object to a record (provider-spec §8, Cloudflare column); null without a usable time. */
+export function normalizeCloudflare(raw: Record<string, unknown>, zone: string): CdnLogRecord | null {
   const start = cloudflareTimeMs(raw.EdgeStartTimestamp);
   const end = cloudflareTimeMs(raw.EdgeEndTimestamp);
-  const record = emptyRecord('cloudflare', zone, start ?? end ?? 0);
+  const timestamp = start ?? end;
+  if (timestamp === null) return null;
+  const record = emptyRecord('cloudflare', zone, timestamp);
   const uri = splitUri(text(raw.ClientRequestURI));
   const status = intOrNull(raw.EdgeResponseStatus as number | string | undefined);
   const rayId = text(raw.RayID);
@@ -67,7 +72,7 @@ export function normalizeCloudflare(raw: Record<string, unknown>, zone: string):
   record.requestId = rayId;
   record.severity = severityFromStatus(status);
   for (const key in raw) {
-    if (!MAPPED.has(key)) record.attributes[key] = raw[key] as AttributeValue;
+    if (!MAPPED.has(key)) record.attributes[key] = boundedAttribute(raw[key]);
   }
   record.id = rayId ?? stableId(`${zone}\n${JSON.stringify(raw)}`);
   return record;

@@ -4,6 +4,8 @@ import type { CdnLogRecord } from '../../core/record';
 import { formatTime } from '../../core/time';
 import type { TimeRange } from '../../core/windows';
 import { HttpClient } from '../../transport/http';
+import { credentialFromEnv } from '../credentials';
+import { PageGuard } from '../paging';
 import { readResumable } from '../resumable';
 import type { ReadContext } from '../types';
 import { GCORE_DOWNLOAD_PATH, GCORE_FIELDS, GCORE_LIMITS } from './limits';
@@ -20,7 +22,8 @@ export type GcoreSource = { resource: string } | { cname: string };
 type Ctx = ReadContext<GcoreCredentials, GcoreSource>;
 
 export function gcoreCredentialsFromEnv(env: Record<string, string | undefined>): GcoreCredentials {
-  if (env.GCORE_API_KEY) return { apiKey: env.GCORE_API_KEY };
+  const apiKey = credentialFromEnv(env, 'GCORE_API_KEY');
+  if (apiKey) return { apiKey };
   throw missingCredentials('Gcore needs GCORE_API_KEY (a permanent API token from the Gcore Customer Portal)');
 }
 
@@ -98,13 +101,13 @@ async function* readPage(ctx: Ctx, window: TimeRange, format: string, offset: nu
     onBytes: (n) => (ctx.stats.bytes += n),
   });
   if (res.status !== 200) throw await HttpClient.statusError(res, gcoreError(window));
-  yield* decodeGcoreZip(res.body, { format, source: gcoreSourceName(ctx.source), maxMemberBytes: ctx.maxDecodedBytes, label });
+  yield* decodeGcoreZip(res.body, { format, source: gcoreSourceName(ctx.source), maxMemberBytes: ctx.maxDecodedBytes, label, stats: ctx.stats });
 }
 
 /**
  * One window of at most 6 h, paged with offset/limit until a short page. Each page is retried on
  * its own (a failure on page 3 does not re-read pages 1 and 2); rows are sorted by time so that
- * offsets are stable. Filters Gcore has are sent as query parameters.
+ * offsets are stable. Filters Gcore has are sent as query parameters. Memory: one page (10000 rows).
  */
 export async function* readGcoreWindow(ctx: Ctx, window: TimeRange): AsyncIterable<CdnLogRecord[]> {
   const format = ctx.options.format ?? 'tsv';
@@ -112,23 +115,17 @@ export async function* readGcoreWindow(ctx: Ctx, window: TimeRange): AsyncIterab
   const max = GCORE_LIMITS.maxPageSize ?? 10_000;
   const limit = ctx.options.pageSize === undefined ? max : Number(ctx.options.pageSize);
   if (!Number.isInteger(limit) || limit < 1 || limit > max) throw badInput('pageSize', `Gcore pages hold 1 to ${max} rows, not "${ctx.options.pageSize}"`);
+  const guard = new PageGuard(`Gcore ${gcoreSourceName(ctx.source)} window ${formatTime(window.fromMs)}..${formatTime(window.toMs)}`, GCORE_LIMITS.maxPagesPerWindow ?? 10_000);
   for (let offset = 0; ; ) {
     // When Gcore applies every filter, a page need not hold more rows than the query still wants.
     const pageLimit = Math.max(1, Math.min(limit, ctx.stillWanted() ?? limit));
-    let rows = 0;
-    yield* readResumable(
-      ctx.http.retry,
-      ctx.stats,
-      async function* () {
-        rows = 0;
-        for await (const batch of readPage(ctx, window, format, offset, pageLimit)) {
-          rows += batch.length;
-          yield batch;
-        }
-      },
-      ctx.signal,
-    );
-    if (rows < pageLimit) return;
-    offset += rows;
+    // A page is checked whole before any of it is used: one that repeats an earlier page (a server
+    // ignoring offset) must not deliver its records a second time.
+    const page: CdnLogRecord[] = [];
+    for await (const batch of readResumable(ctx.http, ctx.stats, () => readPage(ctx, window, format, offset, pageLimit), ctx.signal)) page.push(...batch);
+    guard.check(page.map((r) => r.id), offset);
+    if (page.length > 0) yield page;
+    if (page.length < pageLimit) return;
+    offset += page.length;
   }
 }

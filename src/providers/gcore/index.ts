@@ -7,6 +7,8 @@ export const gcore: ProviderAdapter<GcoreCredentials, GcoreSource> = {
   id: 'gcore',
   name: 'Gcore',
   limits: GCORE_LIMITS,
+  // Pages are requested sorted by timestamp (GCORE_PAGE_ORDER), so a window streams oldest first.
+  sortedByTime: true,
   defaultBaseUrl: GCORE_API,
   options: ['format', 'pageSize'],
   credentialEnv: ['GCORE_API_KEY'],

@@ -9,6 +9,8 @@ export const GCORE_LIMITS: ProviderLimits = {
   retentionMarginMs: 0,
   settleDelayMs: 0,
   maxPageSize: 10_000,
+  // 100 million rows in 6 h (4,600 requests/s for one resource, all day): past that it is a loop.
+  maxPagesPerWindow: 10_000,
   // A page holds 10000 rows; even at 16 KiB a row that is 160 MiB.
   maxBodyBytes: 256 * 1024 ** 2,
 };

@@ -1,15 +1,19 @@
 import { stableId } from '../record-id';
+import { inDateRange, parseIsoInstant } from '../../core/time';
 import { type CdnLogRecord, emptyRecord, intOrNull, normaliseCacheStatus, presentOrNull, severityFromStatus, splitUri } from '../../core/record';
 
 /**
  * Gcore's `timestamp` column: the rendering is undocumented (provider-spec §2.3, §10 #3), so accept
- * epoch seconds, epoch milliseconds (told apart by magnitude) and ISO 8601.
+ * epoch seconds, epoch milliseconds (told apart by magnitude) and ISO 8601. Gcore's API speaks UTC
+ * (its `from`/`to` are UTC, provider-spec §2.2), so a zone-less ISO time is UTC, never the machine's zone.
+ * Null when unusable or outside what a Date can hold.
  */
 export function gcoreTimeMs(raw: string): number | null {
-  const n = Number(raw); // NaN for ISO 8601
-  if (Number.isFinite(n)) return n >= 1e11 ? n : n * 1000;
-  const ms = Date.parse(raw);
-  return Number.isFinite(ms) ? ms : null;
+  const text = raw.trim();
+  if (!/^\d+(?:\.\d+)?$/.test(text)) return parseIsoInstant(text, 0);
+  const n = Number(text);
+  const ms = n >= 1e11 ? n : n * 1000;
+  return inDateRange(ms) ? ms : null;
 }
 
 /** Column indices of a member's header row; -1 for a column the member lacks. */
@@ -62,9 +66,11 @@ function cell(row: readonly string[], index: number): string | null {
  * One CSV/TSV row to a record (provider-spec §8, Gcore column). `source` is the queried resource;
  * `line` is the row as tab-joined text (the TSV line itself), the record's identity.
  */
-export function normalizeGcore(row: readonly string[], cols: GcoreColumns, source: string, line: string): CdnLogRecord {
+export function normalizeGcore(row: readonly string[], cols: GcoreColumns, source: string, line: string): CdnLogRecord | null {
   const rawTime = cell(row, cols.timestamp);
-  const record = emptyRecord('gcore', cell(row, cols.resource_id) ?? source, rawTime === null ? 0 : (gcoreTimeMs(rawTime) ?? 0));
+  const timestamp = rawTime === null ? null : gcoreTimeMs(rawTime);
+  if (timestamp === null) return null;
+  const record = emptyRecord('gcore', cell(row, cols.resource_id) ?? source, timestamp);
   const uri = splitUri(cell(row, cols.path));
   const method = cell(row, cols.method);
   const status = intOrNull(cell(row, cols.status));

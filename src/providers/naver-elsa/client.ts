@@ -4,6 +4,7 @@ import type { CdnLogRecord } from '../../core/record';
 import { formatTime } from '../../core/time';
 import type { TimeRange } from '../../core/windows';
 import { HttpClient } from '../../transport/http';
+import { credentialFromEnv } from '../credentials';
 import { readResumable } from '../resumable';
 import { signNcpV2 } from '../signing/ncp-v2';
 import type { ReadContext } from '../types';
@@ -24,8 +25,8 @@ export interface ElsaSource {
 type Ctx = ReadContext<ElsaCredentials, ElsaSource>;
 
 export function elsaCredentialsFromEnv(env: Record<string, string | undefined>): ElsaCredentials {
-  const accessKey = env.NCLOUD_ACCESS_KEY;
-  const secretKey = env.NCLOUD_SECRET_KEY;
+  const accessKey = credentialFromEnv(env, 'NCLOUD_ACCESS_KEY');
+  const secretKey = credentialFromEnv(env, 'NCLOUD_SECRET_KEY');
   if (accessKey && secretKey) return { accessKey, secretKey };
   const missing = [!accessKey && 'NCLOUD_ACCESS_KEY', !secretKey && 'NCLOUD_SECRET_KEY'].filter(Boolean).join(' and ');
   throw missingCredentials(`NAVER ELSA needs NCLOUD_ACCESS_KEY and NCLOUD_SECRET_KEY (an API authentication key of the account or of a sub account allowed to use ELSA); ${missing} is not set`);
@@ -156,7 +157,7 @@ export async function* readElsaWindow(ctx: Ctx, window: TimeRange): AsyncIterabl
     const seen = new Map<string, number>();
     let rows = 0;
     const current = part;
-    for await (const batch of readResumable(ctx.http.retry, ctx.stats, () => download(ctx, current, count), ctx.signal)) {
+    for await (const batch of readResumable(ctx.http, ctx.stats, () => download(ctx, current, count), ctx.signal)) {
       rows += batch.length;
       const fresh = batch.filter((record) => {
         const n = (seen.get(record.id) ?? 0) + 1;

@@ -1,14 +1,19 @@
 import { type AttributeValue, type CdnLogRecord, emptyRecord, type Severity } from '../../core/record';
+import { boundedAttribute } from '../../core/attributes';
 import { stableId } from '../record-id';
+import { inDateRange, parseIsoInstant } from '../../core/time';
 
-/** `logTime`: epoch ms (as a number, or a numeric string in CSV) or an ISO 8601 string [I]; null when unusable. */
-function timeMs(value: unknown): number | null {
-  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
-  if (typeof value !== 'string' || value === '') return null;
-  const n = Number(value);
-  if (Number.isFinite(n)) return n;
-  const ms = Date.parse(value);
-  return Number.isFinite(ms) ? ms : null;
+/**
+ * `logTime`: epoch ms UTC (as a number, or a numeric string in CSV) or an ISO 8601 string [I], read as
+ * UTC when it names no zone (never in the machine's zone); null when unusable or outside what a Date can hold.
+ */
+export function timeMs(value: unknown): number | null {
+  if (typeof value === 'number') return inDateRange(value) ? value : null;
+  if (typeof value !== 'string') return null;
+  const text = value.trim();
+  if (!/^\d+(?:\.\d+)?$/.test(text)) return parseIsoInstant(text, 0);
+  const ms = Number(text);
+  return inDateRange(ms) ? ms : null;
 }
 
 /** `logLevel` to the record's three severities; the level itself stays an attribute. */
@@ -36,7 +41,7 @@ export function normalizeElsa(doc: Record<string, unknown>, project: string, tex
     if (key === 'logTime' || key === 'body') continue;
     const value = doc[key];
     if (value === null || value === undefined || value === '') continue;
-    record.attributes[key] = value as AttributeValue;
+    record.attributes[key] = boundedAttribute(value);
   }
   record.id = stableId(`${project}\n${text}`);
   return record;

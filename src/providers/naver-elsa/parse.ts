@@ -1,6 +1,7 @@
 import type { CdnLogRecord } from '../../core/record';
 import { jsonDocumentTexts, parseCsv, unzipMembers } from '../../transport/decode';
-import type { ReadStats } from '../types';
+import { noteSkipped, type ReadStats } from '../types';
+import { isObject } from '../wire';
 import { normalizeElsa } from './normalize';
 
 export interface ElsaBodyOptions {
@@ -23,7 +24,7 @@ async function* jsonRecords(data: AsyncIterable<Uint8Array>, options: ElsaBodyOp
         skipped.count++;
         continue;
       }
-      const record = doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? normalizeElsa(doc as Record<string, unknown>, options.project, text) : null;
+      const record = isObject(doc) ? normalizeElsa(doc, options.project, text) : null;
       if (record) records.push(record);
       else skipped.count++;
     }
@@ -57,5 +58,5 @@ export async function* decodeElsaZip(body: AsyncIterable<Uint8Array>, options: E
   for await (const member of unzipMembers(body, { maxMemberBytes: options.maxMemberBytes, label: options.label })) {
     yield* member.name.toLowerCase().endsWith('.csv') ? csvRecords(member.data, options, skipped) : jsonRecords(member.data, options, skipped);
   }
-  if (skipped.count > 0) options.stats?.notes.push(`skipped ${skipped.count} documents of ${options.label} without a usable logTime`);
+  noteSkipped(options.stats, skipped.count, `documents of ${options.label} that are not log documents with a usable logTime`);
 }

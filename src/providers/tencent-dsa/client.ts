@@ -1,12 +1,13 @@
 import { randomInt } from 'node:crypto';
-import { badInput, CdnLogError, type ErrorKind } from '../../core/errors';
+import { badInput, CdnLogError, type ErrorKind, isCdnLogError } from '../../core/errors';
 import type { Filter } from '../../core/filter';
 import type { CdnLogRecord } from '../../core/record';
 import { HOUR_MS } from '../../core/time';
 import type { TimeRange } from '../../core/windows';
 import { HttpClient } from '../../transport/http';
 import { withRetry } from '../../transport/retry';
-import { type LogPackage, readListedPackages } from '../packages';
+import { type LogPackage, LISTING_MAX_BYTES, readListedPackages } from '../packages';
+import { isObject } from '../wire';
 import { signTencentV1 } from '../signing/tencent-v1';
 import { type TencentCredentials, tencentCredentialsFromEnv, tencentRateKey } from '../tencent-credentials';
 import type { ReadContext } from '../types';
@@ -120,26 +121,31 @@ async function listPackages(ctx: Ctx, hosts: readonly string[], startDate: strin
       if (res.status !== 200) {
         throw await HttpClient.statusError(res, (status, text) => ({ message: `Tencent DSA failed to list ${startDate} (HTTP ${status}: ${text.slice(0, 200)})` }));
       }
-      let answer: { code?: unknown; message?: unknown; codeDesc?: unknown; data?: unknown };
+      let answer: unknown;
       try {
-        answer = JSON.parse(await res.text(16 * 1024 * 1024));
-      } catch {
+        answer = JSON.parse(await res.text(LISTING_MAX_BYTES, { whole: true }));
+      } catch (err) {
+        if (isCdnLogError(err)) throw err;
         throw new CdnLogError('Transient', `Tencent DSA answered the listing of ${startDate} with something that is not JSON; retrying`);
       }
+      if (!isObject(answer)) throw new CdnLogError('ProviderError', `Tencent DSA answered the listing of ${startDate} with JSON that is not an object`);
       if (answer.code !== 0) throw dsaError(Number(answer.code), String(answer.message ?? ''), String(answer.codeDesc ?? ''));
       return answer.data;
     },
-    { signal: ctx.signal, onRetry: () => ctx.stats.retries++ },
+    ctx.http.retryHooks(ctx.signal, () => ctx.stats.retries++),
   );
 
+  if (data !== undefined && data !== null && !isObject(data)) {
+    throw new CdnLogError('ProviderError', `Tencent DSA answered the listing of ${startDate} with data that is not an object of hosts`);
+  }
   const packages: HourPackage[] = [];
-  const byHost = (data ?? {}) as Record<string, unknown>;
+  const byHost = data ?? {};
   for (const host of hosts) {
-    const entries = byHost[host] ?? [];
+    const entries = Object.hasOwn(byHost, host) ? (byHost[host] ?? []) : [];
     if (!Array.isArray(entries)) throw new CdnLogError('ProviderError', `Tencent DSA listed ${host} as ${typeof entries}, not an array of hourly packages`);
-    for (const entry of entries as Array<{ datetime?: unknown; url?: unknown }>) {
-      const hourStartMs = beijingHourMs(entry?.datetime);
-      if (hourStartMs === null || typeof entry.url !== 'string') {
+    for (const entry of entries as unknown[]) {
+      const hourStartMs = isObject(entry) ? beijingHourMs(entry.datetime) : null;
+      if (!isObject(entry) || hourStartMs === null || typeof entry.url !== 'string') {
         throw new CdnLogError('ProviderError', `Tencent DSA listed a package of ${host} without a usable datetime and url: ${JSON.stringify(entry).slice(0, 200)}`);
       }
       const label = `${host} ${entry.datetime} (UTC+8)`;

@@ -1,7 +1,7 @@
 import type { CdnLogRecord } from '../../core/record';
 import { splitLines } from '../../transport/decode';
 import type { LogPackage } from '../packages';
-import type { ReadStats } from '../types';
+import { noteSkipped, type ReadStats } from '../types';
 import { normalizeDsaLine } from './normalize';
 
 /**
@@ -20,5 +20,5 @@ export async function* decodeDsaPackage(inflated: AsyncIterable<Uint8Array>, pkg
     }
     if (records.length > 0) yield records;
   }
-  if (malformed > 0) stats?.notes.push(`skipped ${malformed} lines of the package ${pkg.label} that are not DSA log lines`);
+  noteSkipped(stats, malformed, `lines of the package ${pkg.label} that are not DSA log lines`);
 }

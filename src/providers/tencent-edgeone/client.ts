@@ -1,10 +1,12 @@
-import { badInput, CdnLogError, type ErrorKind } from '../../core/errors';
+import { badInput, CdnLogError, type ErrorKind, isCdnLogError } from '../../core/errors';
 import type { Filter } from '../../core/filter';
 import type { CdnLogRecord } from '../../core/record';
 import type { TimeRange } from '../../core/windows';
 import { HttpClient } from '../../transport/http';
 import { withRetry } from '../../transport/retry';
-import { type LogPackage, readListedPackages } from '../packages';
+import { type LogPackage, LISTING_MAX_BYTES, readListedPackages } from '../packages';
+import { PageGuard } from '../paging';
+import { isObject } from '../wire';
 import { signTc3 } from '../signing/tc3';
 import { type TencentCredentials, tencentCredentialsFromEnv, tencentRateKey } from '../tencent-credentials';
 import type { ReadContext } from '../types';
@@ -141,35 +143,41 @@ async function listPage(ctx: Ctx, window: TimeRange, offset: number): Promise<Pa
       if (res.status !== 200) {
         throw await HttpClient.statusError(res, (status, text) => ({ message: `Tencent EdgeOne failed to list ${what} (HTTP ${status}: ${text.slice(0, 200)})` }));
       }
-      let parsed: { Response?: { Error?: { Code?: unknown; Message?: unknown }; RequestId?: unknown; TotalCount?: unknown; Data?: unknown } };
+      let parsed: unknown;
       try {
-        parsed = JSON.parse(await res.text(16 * 1024 * 1024));
-      } catch {
+        parsed = JSON.parse(await res.text(LISTING_MAX_BYTES, { whole: true }));
+      } catch (err) {
+        if (isCdnLogError(err)) throw err;
         throw new CdnLogError('Transient', `Tencent EdgeOne answered the listing of ${what} with something that is not JSON; retrying`);
       }
-      const response = parsed.Response ?? {};
-      if (response.Error) throw edgeOneError(String(response.Error.Code), String(response.Error.Message ?? ''), String(response.RequestId ?? ''));
+      const response = isObject(parsed) && isObject(parsed.Response) ? parsed.Response : null;
+      if (response === null) throw new CdnLogError('ProviderError', `Tencent EdgeOne answered the listing of ${what} without a Response object`);
+      if (response.Error !== undefined) {
+        const error = isObject(response.Error) ? response.Error : {};
+        throw edgeOneError(String(error.Code ?? 'an error without a code'), String(error.Message ?? ''), String(response.RequestId ?? ''));
+      }
       return response;
     },
-    { signal: ctx.signal, onRetry: () => ctx.stats.retries++ },
+    ctx.http.retryHooks(ctx.signal, () => ctx.stats.retries++),
   );
 
-  if (!Array.isArray(answer.Data) || typeof answer.TotalCount !== 'number') {
-    throw new CdnLogError('ProviderError', `Tencent EdgeOne answered the listing of ${what} without TotalCount and Data`);
+  const { TotalCount: totalCount, Data: data } = answer;
+  if (!Array.isArray(data) || typeof totalCount !== 'number' || !Number.isSafeInteger(totalCount) || totalCount < 0) {
+    throw new CdnLogError('ProviderError', `Tencent EdgeOne answered the listing of ${what} without a TotalCount and a Data list`);
   }
-  const packages = (answer.Data as Array<Record<string, unknown>>).map((item): ListedPackage => {
-    const owner = String((layer === 'l4' ? item.ProxyId : item.Domain) ?? '');
-    const name = item.LogPacketName;
-    if (typeof name !== 'string' || typeof item.Url !== 'string') {
+  const packages = data.map((item: unknown): ListedPackage => {
+    const name = isObject(item) ? item.LogPacketName : undefined;
+    if (!isObject(item) || typeof name !== 'string' || typeof item.Url !== 'string') {
       throw new CdnLogError('ProviderError', `Tencent EdgeOne listed a package without LogPacketName and Url: ${JSON.stringify(item).slice(0, 200)}`);
     }
+    const owner = String((layer === 'l4' ? item.ProxyId : item.Domain) ?? '');
     // Size: the .log.gz for L4, the "original log size" (inflated) for L7 (T10).
     const size = typeof item.Size === 'number' ? item.Size : undefined;
     const area = typeof item.Area === 'string' ? item.Area : '';
     const label = `${name}${area ? ` (${area})` : ''}`;
     return { key: `${area}/${name}`, url: item.Url, label, owner, ...(layer === 'l4' ? { compressedBytes: size } : { inflatedBytes: size }) };
   });
-  return { totalCount: answer.TotalCount, listed: answer.Data.length, packages };
+  return { totalCount, listed: data.length, packages };
 }
 
 /**
@@ -179,8 +187,10 @@ async function listPage(ctx: Ctx, window: TimeRange, offset: number): Promise<Pa
  */
 export async function* readEdgeOneWindow(ctx: Ctx, window: TimeRange): AsyncIterable<CdnLogRecord[]> {
   const { layer, zone } = ctx.source;
+  const guard = new PageGuard(`Tencent EdgeOne ${layer.toUpperCase()} listing of ${zone}`, EDGEONE_LIMITS.maxPagesPerWindow ?? 1_000);
   for (let offset = 0; ; ) {
     const page = await listPage(ctx, window, offset);
+    guard.check(page.packages.map((p) => p.key), offset);
     yield* readListedPackages(
       ctx,
       window,

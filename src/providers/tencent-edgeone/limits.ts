@@ -15,6 +15,8 @@ export const EDGEONE_LIMITS: ProviderLimits = {
   // Packages appear about 30 min after their hour; an hour not yet listed is absent, not an error.
   settleDelayMs: 0,
   maxPageSize: 300,
+  // 300,000 packages in a day: 6,000 domains or proxies with a package in both areas every hour.
+  maxPagesPerWindow: 1_000,
   // One hourly package of one domain or proxy.
   maxBodyBytes: 16 * 1024 ** 3,
 };

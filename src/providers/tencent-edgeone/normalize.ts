@@ -1,5 +1,7 @@
 import { type CdnLogRecord, emptyRecord, normaliseCacheStatus, protocolVersion, severityFromStatus, splitUri, type AttributeValue } from '../../core/record';
+import { boundedAttribute } from '../../core/attributes';
 import { stableId } from '../record-id';
+import { parseIsoInstant } from '../../core/time';
 
 type Wire = Record<string, unknown>;
 
@@ -20,12 +22,12 @@ function int(value: unknown): number | null {
 let lastTime: unknown;
 let lastTimeMs: number | null = null;
 
-function timeMs(value: unknown): number | null {
+/** An EdgeOne ISO 8601 time in ms; "All times UTC+0" (T12), so a zone-less one is UTC, never the machine's zone. */
+export function timeMs(value: unknown): number | null {
   if (value === lastTime) return lastTimeMs;
   const raw = text(value);
-  const ms = raw === null ? NaN : Date.parse(raw);
   lastTime = value;
-  lastTimeMs = Number.isFinite(ms) ? ms : null;
+  lastTimeMs = raw === null ? null : parseIsoInstant(raw, 0);
   return lastTimeMs;
 }
 
@@ -35,7 +37,7 @@ function passThrough(record: CdnLogRecord, wire: Wire, mapped: ReadonlySet<strin
     if (mapped.has(key) || key === skip) continue;
     const value = wire[key];
     if (value === '-' || value === -1 || value === null || value === undefined || value === '') continue;
-    record.attributes[key] = value as AttributeValue;
+    record.attributes[key] = boundedAttribute(value);
   }
 }
 

@@ -1,8 +1,9 @@
 import type { CdnLogRecord } from '../../core/record';
 import { splitLines } from '../../transport/decode';
 import type { LogPackage } from '../packages';
-import type { ReadStats } from '../types';
+import { noteSkipped, type ReadStats } from '../types';
 import type { EdgeOneLayer } from './limits';
+import { isObject } from '../wire';
 import { normalizeEdgeOneL4, normalizeEdgeOneL7 } from './normalize';
 
 /**
@@ -28,11 +29,11 @@ export async function* decodeEdgeOnePackage(
         malformed++;
         continue;
       }
-      const record = wire !== null && typeof wire === 'object' && !Array.isArray(wire) ? normalize(wire as Record<string, unknown>, source, line) : null;
+      const record = isObject(wire) ? normalize(wire, source, line) : null;
       if (record) records.push(record);
       else malformed++;
     }
     if (records.length > 0) yield records;
   }
-  if (malformed > 0) stats?.notes.push(`skipped ${malformed} lines of the package ${pkg.label} that are not EdgeOne ${layer.toUpperCase()} records`);
+  noteSkipped(stats, malformed, `lines of the package ${pkg.label} that are not EdgeOne ${layer.toUpperCase()} records`);
 }

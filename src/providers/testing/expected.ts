@@ -175,12 +175,15 @@ export function comparable(records: readonly CdnLogRecord[]): string[] {
   return records.map((r) => JSON.stringify([...COMPARED_FIELDS.map((f) => r[f]), sortedAttributes(r.attributes)])).sort();
 }
 
-/** A client with tiny backoffs and a short read timeout, so fault tests take milliseconds. */
+/**
+ * A client with tiny backoffs and a short read timeout, so fault tests take milliseconds; the
+ * emulators' 1 s Retry-After is honoured (a longer one would end the read: transport/retry.ts).
+ */
 export function fastClient(): HttpClient {
   return new HttpClient({
     bodyTimeoutMs: 400,
     headersTimeoutMs: 2_000,
-    retry: { maxAttempts: 6, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 20 },
+    retry: { maxAttempts: 6, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_000 },
   });
 }
 
