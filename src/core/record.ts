@@ -53,6 +53,10 @@ export function severityFromStatus(status: number | null): Severity {
   return 'info';
 }
 
+/**
+ * A provider field's value, passed through as the provider sent it. Any key is an ordinary key,
+ * `__proto__` and `constructor` included: readers take own properties only.
+ */
 export type AttributeValue = string | number | boolean | null | AttributeValue[] | { [key: string]: AttributeValue };
 
 export interface CdnLogRecord {
@@ -95,8 +99,13 @@ export interface CdnLogRecord {
   attributes: Record<string, AttributeValue>;
 }
 
-/** A record with every optional field empty; normalisers fill in what the provider gives. */
+/**
+ * A record with every optional field empty; normalisers fill in what the provider gives.
+ * `attributes` has no prototype, so a provider key `__proto__` assigned by a normaliser becomes an
+ * own attribute instead of replacing the prototype (JSON and jest's toEqual still see a plain `{}`).
+ */
 export function emptyRecord(provider: ProviderId, source: string, timestamp: number): CdnLogRecord {
+  const attributes: Record<string, AttributeValue> = Object.create(null);
   return {
     id: '',
     timestamp,
@@ -124,7 +133,7 @@ export function emptyRecord(provider: ProviderId, source: string, timestamp: num
     requestId: null,
     message: null,
     severity: 'info',
-    attributes: {},
+    attributes,
   };
 }
 

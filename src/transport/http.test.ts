@@ -25,6 +25,15 @@ function client(options: HttpClientOptions = {}): HttpClient {
   return c;
 }
 
+/** A handler that sends an 8 KiB body a byte every `intervalMs`. */
+function trickle(intervalMs: number): Handler {
+  return (_req, res) => {
+    res.writeHead(200, { 'content-length': 8192 });
+    const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write('t')), intervalMs);
+    res.on('close', () => clearInterval(timer));
+  };
+}
+
 async function readAll(res: HttpResponse): Promise<{ chunks: Uint8Array[]; text: string }> {
   const chunks: Uint8Array[] = [];
   for await (const chunk of res.body) chunks.push(chunk);
@@ -101,6 +110,11 @@ describe('redactUrl', () => {
     expect(redactUrl(`https://logs.example.com/2026/11/22/a.log.gz${SIGNED_QUERY}`)).toBe('https://logs.example.com/2026/11/22/a.log.gz');
     expect(redactUrl('https://user:secret@api.example.com:8443/v1/x?key=k#frag')).toBe('https://api.example.com:8443/v1/x');
     expect(redactUrl('http://127.0.0.1:9/')).toBe('http://127.0.0.1:9/');
+  });
+
+  it('names the scheme of file:, gopher: and other non-special URLs instead of "null"', () => {
+    expect(redactUrl('file:///etc/passwd')).toBe('file:///etc/passwd');
+    expect(redactUrl('gopher://example.com/1x?q')).toBe('gopher://example.com/1x');
   });
 
   it('says <invalid URL> instead of echoing something it cannot parse', () => {
@@ -184,6 +198,84 @@ describe('HttpClient.send against a loopback server', () => {
       expect(await (await c.send({ method: 'GET', url: base })).text(1000)).toBe('  short body \n');
       expect(await (await c.send({ method: 'GET', url: base })).text(0)).toBe('');
     });
+
+    it('stops reading at maxBytes: a body that never ends still gives its first bytes', async () => {
+      handler = (_req, res) => {
+        res.writeHead(500);
+        const more = () => {
+          while (res.write('y'.repeat(16 * 1024)));
+          if (!res.destroyed) res.once('drain', more);
+        };
+        more();
+      };
+      const res = await client().send({ method: 'GET', url: base });
+      expect(await res.text(100)).toBe('y'.repeat(100));
+    });
+
+    it('with whole: true, refuses a body past maxBytes as TooLarge rather than cut it', async () => {
+      const res = await client().send({ method: 'GET', url: base });
+      const err = expectKind(await rejection(res.text(1000, { whole: true })), 'TooLarge');
+      expect(err.message).toMatch(/runs past 1000 bytes/);
+    });
+
+    it('ends a body that trickles past textDeadlineMs as Transient', async () => {
+      handler = trickle(20);
+      const res = await client({ textDeadlineMs: 200, lowSpeed: { bytes: 1, windowMs: 60_000 } }).send({ method: 'GET', url: base });
+      const err = expectKind(await rejection(res.text()), 'Transient');
+      expect(err.message).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/ took longer than 200 ms to send its answer; it will be retried$/);
+    });
+  });
+
+  describe('deadline and low-speed limit', () => {
+    it('cuts a body slower than the low-speed limit as Transient, saying how slow', async () => {
+      handler = trickle(20);
+      const res = await client({ lowSpeed: { bytes: 1000, windowMs: 200 } }).send({ method: 'GET', url: base });
+      const err = expectKind(await rejection(readAll(res)), 'Transient');
+      expect(err.message).toMatch(/sent \d+ bytes in \d+ ms, slower than 1000 bytes per 200 ms; it will be retried$/);
+    });
+
+    it('cuts an exchange past its deadline, even one whose body keeps moving fast enough', async () => {
+      handler = trickle(20);
+      const res = await client({ deadlineMs: 300, lowSpeed: { bytes: 1, windowMs: 60_000 } }).send({ method: 'GET', url: base });
+      const err = expectKind(await rejection(readAll(res)), 'Transient');
+      expect(err.message).toMatch(/took longer than 300 ms; it will be retried$/);
+    });
+
+    it("a request's own deadlineMs overrides the client's", async () => {
+      handler = trickle(20);
+      const res = await client({ deadlineMs: 60_000, lowSpeed: { bytes: 1, windowMs: 60_000 } }).send({ method: 'GET', url: base, deadlineMs: 250 });
+      expect(expectKind(await rejection(readAll(res)), 'Transient').message).toMatch(/took longer than 250 ms/);
+    });
+
+    it('does not count the time a consumer holds the body (backpressure) against the speed limit', async () => {
+      handler = (_req, res) => res.end('z'.repeat(200_000));
+      const res = await client({ lowSpeed: { bytes: 100_000, windowMs: 100 } }).send({ method: 'GET', url: base });
+      let total = 0;
+      for await (const chunk of res.body) {
+        total += chunk.length;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+      expect(total).toBe(200_000);
+    });
+  });
+
+  describe('replies that are not HTTP', () => {
+    it.each([
+      ['a banner of another protocol', 'SSH-2.0-OpenSSH_9.6\r\n\r\n'],
+      ['a bad chunk size', 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nabc\r\n0\r\n\r\n'],
+    ])('%s is Transient, not an unexpected error', async (_what, bytes) => {
+      handler = (_req, res) => res.socket?.end(bytes);
+      const attempt = client({ retry: { ...NO_WAIT, maxAttempts: 1 } })
+        .send({ method: 'GET', url: base })
+        .then(readAll);
+      expect(expectKind(await rejection(attempt), 'Transient').message).toMatch(/failed in transit \((HTTPParserError|HPE_\w+)/);
+    });
+  });
+
+  it('a header value with a line break is BadInput (not retried), and names no value', async () => {
+    const err = expectKind(await rejection(client().send({ method: 'GET', url: base, headers: { authorization: 'Bearer secret-value\r\nX: y' } })), 'BadInput');
+    expect(err.message).not.toMatch(/secret-value/);
+    expect(hits).toBe(0);
   });
 
   describe('onBytes', () => {
