@@ -1,4 +1,5 @@
-import { isCdnLogError, printableLine } from './core/errors';
+import { isCdnLogError } from './core/errors';
+import { visibleText } from './core/printable';
 import { emulateCommand, startFromArgs, untilStopped } from './cli/emulate';
 import { demoCommand } from './cli/demo';
 import { EXIT, exitCodeFor } from './cli/exit-codes';
@@ -51,7 +52,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
   } catch (err) {
     const code = exitCodeFor(err);
     const message = isCdnLogError(err) ? err.message : `unexpected error: ${(err as Error)?.message ?? String(err)}`;
-    io.stderr(`cdn-log-bridge: ${printableLine(message)}\n`);
+    io.stderr(`cdn-log-bridge: ${visibleText(message)}\n`);
     if (!isCdnLogError(err) && io.env.DEBUG) io.stderr(`${(err as Error)?.stack}\n`);
     return code;
   }

@@ -222,6 +222,38 @@ describe('provider data that is not what the spec says is skipped and counted, o
     expect(JSON.stringify(record.attributes.Deep).length).toBeLessThan(1000);
   });
 
+  it('tencent-edgeone and naver-elsa: a field nested 200000 levels deep is kept to a bounded depth too', async () => {
+    const deep = '['.repeat(200_000) + ']'.repeat(200_000);
+    const line = `{"RequestID":"deep","RequestTime":"${iso(NOW - 6 * HOUR + 60_000)}","Deep":${deep}}`;
+    const edgeone = await query('tencent-edgeone', packageScript('tencent-edgeone', { kind: 'reply', status: 200, body: gzipSync(line + '\n') }));
+    expect(edgeone.code).toBe(0);
+    expect(JSON.parse(edgeone.stdout).attributes.Deep).toBeDefined();
+    const elsa = await query('naver-elsa', always({ kind: 'reply', status: 200, body: oneMemberZip('k.json', Buffer.from(`[{"logTime":${NOW - 45 * 60_000},"Deep":${deep}}]`), NOW) }));
+    expect(elsa.code).toBe(0);
+    expect(JSON.stringify(JSON.parse(elsa.stdout).attributes.Deep).length).toBeLessThan(1000);
+  });
+
+  it('gcore: rows dated 1e20 or with no timestamp are skipped and counted, and the table prints', async () => {
+    const tsv = ['timestamp\tpath\tstatus', `1e20\t/a\t200`, `\t/b\t200`, `${Math.floor((NOW - HOUR / 2) / 1000)}\t/c\t200`].join('\n') + '\n';
+    const outcome = await query('gcore', always(gcorePage(tsv)), ['--output', 'table']);
+    expect(outcome.code).toBe(0);
+    expect(outcome.stdout.trimEnd().split('\n')).toHaveLength(3);
+    expect(outcome.stderr).toMatch(/^1 record, .*2 skipped/m);
+  });
+
+  it('cloudflare: a provider field named __proto__ stays an own attribute; filters do not reach the prototype', async () => {
+    const line = JSON.stringify({ RayID: 'p1', EdgeStartTimestamp: (NOW - 20 * 60_000) * 1e6 }).replace(/}$/, ',"__proto__":{"evil":"yes"}}');
+    for (const [filter, expected] of [
+      ['attributes.evil=yes', 0],
+      ['attributes.constructor=~native', 0],
+      ['attributes.__proto__=~evil', 1],
+    ] as const) {
+      const outcome = await query('cloudflare', always(cloudflareBody([line])), ['--filter', filter]);
+      expect(outcome.code).toBe(0);
+      expect(outcome.stdout.trim() === '' ? 0 : outcome.stdout.trim().split('\n').length).toBe(expected);
+    }
+  });
+
   it.each(['<html><body>Bad gateway</body></html>', 'null', '[]', '{}'])('cloudflare --field-set all: /fields answering %s is exit 4 naming the catalogue', async (body) => {
     const outcome = await query('cloudflare', (req) => (req.url.pathname.endsWith('/fields') ? { kind: 'reply', status: 200, body } : cloudflareBody([])), ['--field-set', 'all']);
     expectProviderFailure(outcome, /not a catalogue of field names/);

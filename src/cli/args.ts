@@ -24,11 +24,31 @@ function attachValues(argv: readonly string[], options: Options): string[] {
   return out;
 }
 
-/** Parses a command's options; unknown or malformed options are BadInput with parseArgs' own words. */
+const TIMES = ['', 'once', 'twice'];
+
+/**
+ * parseArgs keeps the last of a repeated single-value option, so `--provider cloudflare --provider
+ * gcore` would quietly query Gcore only: a repeat is BadInput unless the option is `multiple`.
+ */
+function refuseRepeats(tokens: ReadonlyArray<{ kind: string; name?: string }>, options: Options): void {
+  const counts = new Map<string, number>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined || options[token.name]?.multiple) continue;
+    counts.set(token.name, (counts.get(token.name) ?? 0) + 1);
+  }
+  for (const [name, count] of counts) {
+    if (count > 1) throw badInput(name, `--${name} was given ${TIMES[count] ?? `${count} times`}; give it once`);
+  }
+}
+
+/** Parses a command's options; unknown or malformed options are BadInput with parseArgs' own words, a repeated single-value option too. */
 export function parseOptions<O extends Options>(argv: readonly string[], options: O) {
+  let parsed;
   try {
-    return parseArgs({ args: attachValues(argv, options), options, strict: true, allowPositionals: false }).values;
+    parsed = parseArgs({ args: attachValues(argv, options), options, strict: true, allowPositionals: false, tokens: true });
   } catch (err) {
     throw badInput('arguments', (err as Error).message.split('\n')[0]);
   }
+  refuseRepeats(parsed.tokens, options);
+  return parsed.values;
 }

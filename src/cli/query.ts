@@ -1,4 +1,5 @@
-import { badInput, printableLine } from '../core/errors';
+import { badInput } from '../core/errors';
+import { visibleText } from '../core/printable';
 import { parseFilter } from '../core/filter';
 import { parseQuery } from '../core/query';
 import { formatTime, parseTime } from '../core/time';
@@ -147,7 +148,7 @@ export async function queryCommand(argv: string[], io: CliIo): Promise<number> {
     ...io.httpOptions,
     retry: { ...(io.httpOptions?.retry ?? DEFAULT_RETRY), maxAttempts: retries + 1 },
     onRetry: (err, attempt, delayMs) => {
-      if (delayMs >= SAY_RETRY_AFTER_MS) io.stderr(`note: ${printableLine(scrub(err.message))}; attempt ${attempt + 1} of ${retries + 1} in ${Math.ceil(delayMs / 1000)} s\n`);
+      if (delayMs >= SAY_RETRY_AFTER_MS) io.stderr(`note: ${visibleText(scrub(err.message))}; attempt ${attempt + 1} of ${retries + 1} in ${Math.ceil(delayMs / 1000)} s\n`);
     },
   });
   try {
@@ -228,6 +229,6 @@ function summaryLine(meta: QueryMeta): string {
   if (meta.pushedDown.length > 0) parts.push(`${meta.pushedDown.length} filters applied by ${meta.provider}`);
   if (meta.sampled !== null) parts.push(`sampled at ${meta.sampled}`);
   if (meta.truncated) parts.push(`stopped at --limit: every record from ${formatTime(meta.range.fromMs)} to ${formatTime(meta.coveredToMs)} (exclusive) was returned`);
-  const notes = meta.notes.map((n) => `\nnote: ${printableLine(n)}`).join('');
+  const notes = meta.notes.map((n) => `\nnote: ${visibleText(n)}`).join('');
   return `${parts.join(', ')}${notes}`;
 }

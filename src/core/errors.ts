@@ -65,16 +65,3 @@ export function isRetryable(err: unknown): boolean {
   return err instanceof CdnLogError && (err.kind === 'Transient' || err.kind === 'RateLimited');
 }
 
-/**
- * Text that is safe as one line on a terminal: runs of line breaks and tabs become one space, and
- * every other control character (an escape sequence in a provider's body, a bidi override) is shown
- * as `\u001b`. Messages quote providers; what they quote must not retitle or clear a terminal.
- */
-export function printableLine(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
-  if (!/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/.test(text)) return text;
-  return text
-    .replace(/[\r\n\t\u2028\u2029]+/g, ' ')
-    // biome-ignore lint/suspicious/noControlCharactersInRegex: see above
-    .replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-}

@@ -76,6 +76,14 @@ export async function startEmulators(options: StartEmulatorsOptions = {}): Promi
     throw new RangeError(`There is no emulator for provider '${unknown}'; emulated: ${EMULATED_PROVIDERS.join(', ')}`);
   }
   const basePort = options.port ?? 0;
+  const lastPort = basePort === 0 ? 0 : basePort + providers.length - 1;
+  // Checked before anything listens: otherwise the first four start and the fifth finds no port 65536.
+  if (!Number.isInteger(basePort) || basePort < 0 || basePort > 65_535) {
+    throw new RangeError(`Port ${basePort} is not a port: ports are 1-65535 (0: free ports)`);
+  }
+  if (lastPort > 65_535) {
+    throw new RangeError(`${providers.length} emulators need ports ${basePort}..${lastPort}, past 65535 (0: free ports)`);
+  }
   const started: Array<{ definition: EmulatorDefinition<RunningEmulator>; emulator: RunningEmulator }> = [];
   try {
     for (const [index, provider] of providers.entries()) {

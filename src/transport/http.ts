@@ -1,5 +1,6 @@
 import { Agent, type Dispatcher, request } from 'undici';
-import { CdnLogError, type ErrorKind, isCdnLogError, printableLine } from '../core/errors';
+import { CdnLogError, type ErrorKind, isCdnLogError } from '../core/errors';
+import { visibleText } from '../core/printable';
 import { formatDuration } from '../core/time';
 import { publicOnlyLookup } from './public-address';
 import { type RateLimit, RateLimiter } from './rate-limit';
@@ -299,7 +300,7 @@ export class HttpClient {
   /** Turns an error status into a classified error, reading (a bounded prefix of) the body for the message. */
   static async statusError(res: HttpResponse, describe: (status: number, body: string) => { kind?: ErrorKind; message: string }): Promise<CdnLogError> {
     const body = await res.text(8 * 1024).catch(() => '');
-    const { kind, message } = describe(res.status, printableLine(body.trim()));
+    const { kind, message } = describe(res.status, visibleText(body.trim()));
     return new CdnLogError(kind ?? kindForStatus(res.status), message, {
       status: res.status,
       retryAfterMs: parseRetryAfter(res.headers['retry-after']),
