@@ -8,28 +8,32 @@ export const TOO_DEEP = `[nested deeper than ${MAX_ATTRIBUTE_DEPTH} levels]`;
 
 /**
  * A provider's JSON value, safe to keep as an attribute: the same value when it is at most
- * MAX_ATTRIBUTE_DEPTH deep (the common case: no copy), else a copy whose deeper parts are TOO_DEEP.
- * The depth is measured without recursion, so a value 200,000 levels deep costs no stack.
+ * MAX_ATTRIBUTE_DEPTH deep and holds only finite numbers (the common case: no copy), else a copy
+ * whose deeper parts are TOO_DEEP and whose ±Infinity (JSON's `1e400`, which JSON would write back as
+ * null) is the text "Infinity". Measured without recursion: 200,000 levels deep cost no stack.
  */
 export function boundedAttribute(value: unknown): AttributeValue {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
   if (value === null || typeof value !== 'object') return value as AttributeValue;
-  return depthOf(value) <= MAX_ATTRIBUTE_DEPTH ? (value as AttributeValue) : cut(value, 1);
+  return isTame(value) ? (value as AttributeValue) : cut(value, 1);
 }
 
-function depthOf(root: object): number {
-  let deepest = 0;
-  const stack: Array<[unknown, number]> = [[root, 1]];
+function isTame(root: object): boolean {
+  const stack: Array<[object, number]> = [[root, 1]];
   while (stack.length > 0) {
     const [value, depth] = stack.pop()!;
-    if (depth > deepest) deepest = depth;
-    if (deepest > MAX_ATTRIBUTE_DEPTH) return deepest;
-    for (const child of Object.values(value as object)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    if (depth > MAX_ATTRIBUTE_DEPTH) return false;
+    for (const child of Object.values(value)) {
+      if (typeof child === 'number' && !Number.isFinite(child)) return false;
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
   }
-  return deepest;
+  return true;
 }
 
 /** A copy down to MAX_ATTRIBUTE_DEPTH: recursion at most that deep. */
 function cut(value: unknown, depth: number): AttributeValue {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
   if (value === null || typeof value !== 'object') return value as AttributeValue;
   if (depth > MAX_ATTRIBUTE_DEPTH) return TOO_DEEP;
   if (Array.isArray(value)) return value.map((v) => cut(v, depth + 1));

@@ -143,11 +143,10 @@ export function presentOrNull(raw: string | null | undefined): string | null {
   return raw;
 }
 
-/** Integer or null; `-`, empty and non-numbers are null. */
-export function intOrNull(raw: string | number | null | undefined): number | null {
-  if (raw === null || raw === undefined) return null;
+/** A number or null: finite numbers and numeric strings; `-`, empty, other strings and other types (provider JSON may hold anything) are null. */
+export function intOrNull(raw: unknown): number | null {
   if (typeof raw === 'number') return Number.isFinite(raw) ? raw : null;
-  if (raw === '' || raw === '-') return null;
+  if (typeof raw !== 'string' || raw === '' || raw === '-') return null;
   const n = Number(raw);
   return Number.isFinite(n) ? n : null;
 }

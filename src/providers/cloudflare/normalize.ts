@@ -34,8 +34,10 @@ export function cloudflareTimeMs(value: unknown): number | null {
   return inDateRange(rounded) ? rounded : null;
 }
 
+/** A text field: a string, or a number or boolean as text; anything else (an object where text belongs) is absent. */
 function text(value: unknown): string | null {
-  return typeof value === 'string' ? presentOrNull(value) : value === null || value === undefined ? null : String(value);
+  if (typeof value === 'string') return presentOrNull(value);
+  return (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'boolean' ? String(value) : null;
 }
 
 /** One Logpull NDJSON object to a record (provider-spec §8, Cloudflare column); null without a usable time. */
@@ -46,13 +48,13 @@ export function normalizeCloudflare(raw: Record<string, unknown>, zone: string):
   if (timestamp === null) return null;
   const record = emptyRecord('cloudflare', zone, timestamp);
   const uri = splitUri(text(raw.ClientRequestURI));
-  const status = intOrNull(raw.EdgeResponseStatus as number | string | undefined);
+  const status = intOrNull(raw.EdgeResponseStatus);
   const rayId = text(raw.RayID);
   const method = text(raw.ClientRequestMethod);
   const country = text(raw.ClientCountry);
 
   record.clientIp = text(raw.ClientIP);
-  record.clientPort = intOrNull(raw.ClientSrcPort as number | undefined);
+  record.clientPort = intOrNull(raw.ClientSrcPort);
   record.country = country === null ? null : country.toUpperCase();
   record.method = method === null ? null : method.toUpperCase();
   record.scheme = text(raw.ClientRequestScheme);
@@ -61,8 +63,8 @@ export function normalizeCloudflare(raw: Record<string, unknown>, zone: string):
   record.query = uri.query;
   record.protocol = protocolVersion(text(raw.ClientRequestProtocol));
   record.status = status;
-  record.bytesSent = intOrNull(raw.EdgeResponseBytes as number | undefined);
-  record.bodyBytes = intOrNull(raw.EdgeResponseBodyBytes as number | undefined);
+  record.bytesSent = intOrNull(raw.EdgeResponseBytes);
+  record.bodyBytes = intOrNull(raw.EdgeResponseBodyBytes);
   record.durationMs = start !== null && end !== null ? Math.round((end - start) * 1000) / 1000 : null;
   record.cacheStatus = normaliseCacheStatus(text(raw.CacheCacheStatus));
   record.edgeLocation = text(raw.EdgeColoCode);
@@ -74,6 +76,7 @@ export function normalizeCloudflare(raw: Record<string, unknown>, zone: string):
   for (const key in raw) {
     if (!MAPPED.has(key)) record.attributes[key] = boundedAttribute(raw[key]);
   }
-  record.id = rayId ?? stableId(`${zone}\n${JSON.stringify(raw)}`);
+  // No RayID: the object itself is the identity (bounded, so that a hostile nesting cannot overflow the stack).
+  record.id = rayId ?? stableId(`${zone}\n${JSON.stringify(boundedAttribute(raw))}`);
   return record;
 }

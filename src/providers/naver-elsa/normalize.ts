@@ -35,7 +35,7 @@ export function normalizeElsa(doc: Record<string, unknown>, project: string, tex
   const timestamp = timeMs(doc.logTime);
   if (timestamp === null) return null;
   const record = emptyRecord('naver-elsa', project, timestamp);
-  record.message = typeof doc.body === 'string' ? doc.body : doc.body === undefined || doc.body === null ? null : JSON.stringify(doc.body);
+  record.message = typeof doc.body === 'string' ? doc.body : doc.body === undefined || doc.body === null ? null : JSON.stringify(boundedAttribute(doc.body));
   record.severity = elsaSeverity(doc.logLevel);
   for (const key in doc) {
     if (key === 'logTime' || key === 'body') continue;

@@ -87,6 +87,9 @@ async function* splitJsonArray(text: AsyncIterable<string>, maxChars: number, la
   if (depth > 0 || (opened && !closed)) throw new CdnLogError('Transient', `${label}: the JSON array ends before its closing bracket; the download was cut short`);
 }
 
+const JSON_SPACE_ONLY = /^[ \t\r\n]*$/;
+const JSON_SPACE_PREFIX = /^[ \t\r\n]*/;
+
 /** The stream again, with its first chunk put back after peeking at it. */
 async function* prepend(first: string, rest: AsyncIterator<string>): AsyncGenerator<string> {
   yield first;
@@ -103,10 +106,18 @@ export async function* jsonDocumentTexts(source: AsyncIterable<Uint8Array | stri
   const label = options.label ?? 'download';
   const maxChars = options.maxDocumentChars ?? DEFAULT_MAX_LINE_CHARS;
   const text = utf8Text(source)[Symbol.asyncIterator]();
-  let first = await text.next();
-  while (!first.done && first.value.trim() === '') first = await text.next();
-  if (first.done) return;
-  const stream = prepend(first.value, text);
-  if (first.value.trimStart().startsWith('[')) yield* splitJsonArray(stream, maxChars, label);
+  // Peek past JSON's own whitespace only (not String#trim's, which also drops U+00A0, U+2028...), and
+  // keep what was peeked: the documents' texts must not depend on how the bytes were chunked.
+  let head = '';
+  let next = await text.next();
+  while (!next.done && JSON_SPACE_ONLY.test(next.value)) {
+    head += next.value;
+    next = await text.next();
+  }
+  // Nothing but whitespace: no documents.
+  if (next.done) return;
+  const first = head + next.value;
+  const stream = prepend(first, text);
+  if (first.replace(JSON_SPACE_PREFIX, '').startsWith('[')) yield* splitJsonArray(stream, maxChars, label);
   else yield* splitLines(stream, { maxLineChars: maxChars, label });
 }

@@ -12,6 +12,11 @@ export interface LineOptions {
 
 export const DEFAULT_MAX_LINE_CHARS = 16 * 1024 * 1024;
 
+/** The length of a held partial line, less a final `\r` whose `\n` has not arrived yet. */
+function heldChars(partial: string): number {
+  return partial.length > 0 && partial.charCodeAt(partial.length - 1) === CR ? partial.length - 1 : partial.length;
+}
+
 function lineTooLong(label: string | undefined, maxLineChars: number): CdnLogError {
   return new CdnLogError('TooLarge', `${label ?? 'download'}: a line runs past ${maxLineChars} characters with no line break; the body is not line-delimited`);
 }
@@ -29,7 +34,7 @@ export async function* splitLines(source: AsyncIterable<Uint8Array | string>, op
     let newline = text.indexOf(LF);
     if (newline === -1) {
       partial += text;
-      if (partial.length > maxLineChars) throw lineTooLong(options.label, maxLineChars);
+      if (heldChars(partial) > maxLineChars) throw lineTooLong(options.label, maxLineChars);
       continue;
     }
     const batch: string[] = [];
@@ -45,7 +50,7 @@ export async function* splitLines(source: AsyncIterable<Uint8Array | string>, op
       start = newline + 1;
     }
     partial = text.slice(start);
-    if (partial.length > maxLineChars) throw lineTooLong(options.label, maxLineChars);
+    if (heldChars(partial) > maxLineChars) throw lineTooLong(options.label, maxLineChars);
     if (batch.length > 0) yield batch;
   }
   let end = partial.length;
