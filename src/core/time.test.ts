@@ -1,7 +1,7 @@
-import { runInThisContext } from 'node:vm';
 import fc from 'fast-check';
 import { isCdnLogError } from './errors';
 import { formatTime, HOUR_MS, inDateRange, LATEST_USER_MS, MAX_DATE_MS, MINUTE_MS, parseIsoInstant, parseTime } from './time';
+import { useMachineZone } from '../testing/machine-zone';
 
 const NOW = Date.UTC(2026, 10, 22, 10);
 const T = Date.UTC(2026, 10, 22, 10); // 2026-11-22T10:00Z
@@ -10,23 +10,6 @@ const BEIJING_MS = 8 * HOUR_MS;
 /** Epoch ms of a UTC calendar date, years 0-99 included (Date.UTC would add 1900 to them). */
 function utc(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): number {
   return new Date(0).setUTCFullYear(year, month - 1, day) + ((hour * 60 + minute) * 60 + second) * 1000 + ms;
-}
-
-/**
- * Sets the zone the process reads local times in for the tests of a block. Node re-reads TZ when it is
- * assigned, but Jest hands each test file a copy of process.env, so the assignment goes to the real one.
- */
-function useMachineZone(zone: string): void {
-  const env = (runInThisContext('process') as NodeJS.Process).env;
-  let saved: string | undefined;
-  beforeAll(() => {
-    saved = env.TZ;
-    env.TZ = zone;
-  });
-  afterAll(() => {
-    if (saved === undefined) delete env.TZ;
-    else env.TZ = saved;
-  });
 }
 
 describe.each(['UTC', 'Asia/Shanghai'])('with the machine in %s', (zone) => {

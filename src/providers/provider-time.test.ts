@@ -1,29 +1,12 @@
-import { runInThisContext } from 'node:vm';
 import fc from 'fast-check';
 import { formatTime, inDateRange, MAX_DATE_MS } from '../core/time';
 import { cloudflareTimeMs } from './cloudflare/normalize';
 import { gcoreTimeMs } from './gcore/normalize';
 import { timeMs as elsaTimeMs } from './naver-elsa/normalize';
 import { timeMs as edgeOneTimeMs } from './tencent-edgeone/normalize';
+import { useMachineZone } from '../testing/machine-zone';
 
 const T = Date.UTC(2026, 10, 22, 10); // 2026-11-22T10:00Z
-
-/**
- * Sets the zone the process reads local times in for the tests of a block. Node re-reads TZ when it is
- * assigned, but Jest hands each test file a copy of process.env, so the assignment goes to the real one.
- */
-function useMachineZone(zone: string): void {
-  const env = (runInThisContext('process') as NodeJS.Process).env;
-  let saved: string | undefined;
-  beforeAll(() => {
-    saved = env.TZ;
-    env.TZ = zone;
-  });
-  afterAll(() => {
-    if (saved === undefined) delete env.TZ;
-    else env.TZ = saved;
-  });
-}
 
 // Every provider here documents UTC for its times (provider-spec: Gcore from/to UTC, Cloudflare RFC 3339,
 // EdgeOne "All times UTC+0", ELSA logTime epoch ms UTC), so a zone-less time is UTC on any machine.

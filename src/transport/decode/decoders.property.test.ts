@@ -96,18 +96,6 @@ function expectedLines(text: string): string[] {
     .filter((line) => line !== '');
 }
 
-/** Text chunks of `text`, cut at code-unit offsets (a surrogate pair may be split: strings pass through). */
-function textCuts(text: string, cuts: number[]): string[] {
-  const sorted = [...new Set(cuts.map((c) => Math.max(0, Math.min(text.length, c))))].sort((a, b) => a - b);
-  const chunks: string[] = [];
-  let start = 0;
-  for (const cut of [...sorted, text.length]) {
-    chunks.push(text.slice(start, cut));
-    start = cut;
-  }
-  return chunks;
-}
-
 const GUNZIP_KINDS: ErrorKind[] = ['Transient', 'TooLarge'];
 const MAYBE_GUNZIP_KINDS: ErrorKind[] = ['Transient', 'TooLarge', 'ProviderError'];
 const UNZIP_KINDS: ErrorKind[] = ['Transient', 'TooLarge', 'ProviderError'];
@@ -324,7 +312,7 @@ describe('splitLines under hostile text', () => {
       fc.asyncProperty(
         hostileText(400).chain((text) => fc.tuple(fc.constant(text), fc.array(fc.nat({ max: text.length }), { maxLength: 12 }))),
         async ([text, cuts]) => {
-          expect(await flatten(splitLines(sourceOf(textCuts(text, cuts))))).toEqual(expectedLines(text));
+          expect(await flatten(splitLines(sourceOf(cutAt(text, cuts))))).toEqual(expectedLines(text));
         },
       ),
       { numRuns: 300 },

@@ -7,13 +7,17 @@ import { constants, deflateRawSync } from 'node:zlib';
 import { CdnLogError } from '../../core/errors';
 import { crc32 } from './crc32';
 
-/** Cuts `bytes` at the given offsets (any order, duplicates and out-of-range values allowed). */
-export function cutAt(bytes: Uint8Array, offsets: number[]): Uint8Array[] {
-  const cuts = [...new Set(offsets.map((o) => Math.max(0, Math.min(bytes.length, o))))].sort((a, b) => a - b);
-  const chunks: Uint8Array[] = [];
+/**
+ * Cuts bytes (or text, at code-unit offsets: a surrogate pair may be split) at the given offsets, in
+ * any order, duplicates and out-of-range values allowed.
+ */
+export function cutAt<T extends Uint8Array | string>(data: T, offsets: number[]): T[] {
+  const cuts = [...new Set(offsets.map((o) => Math.max(0, Math.min(data.length, o))))].sort((a, b) => a - b);
+  const piece = (from: number, to: number) => (typeof data === 'string' ? data.slice(from, to) : (data as Uint8Array).subarray(from, to)) as T;
+  const chunks: T[] = [];
   let start = 0;
-  for (const cut of [...cuts, bytes.length]) {
-    chunks.push(bytes.subarray(start, cut));
+  for (const cut of [...cuts, data.length]) {
+    chunks.push(piece(start, cut));
     start = cut;
   }
   return chunks;
