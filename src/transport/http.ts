@@ -95,10 +95,10 @@ export function classifyNetworkError(err: unknown, what: string): unknown {
   }
   // undici's HTTPParserError often has no code: a reply that is not HTTP at all.
   if ((typeof e?.code === 'string' && NETWORK_CODES.test(e.code)) || e?.name === 'HTTPParserError') {
-    return new CdnLogError('Transient', `${what} failed in transit (${e.code ?? e.name}: ${e.message ?? 'no detail'}); it will be retried`, { cause: err });
+    return new CdnLogError('Transient', `${what} failed in transit (${e.code ?? e.name}: ${e.message ?? 'no detail'})`, { cause: err });
   }
   if (e?.message && /terminated|other side closed|socket hang up|aborted/i.test(e.message)) {
-    return new CdnLogError('Transient', `${what} failed in transit (${e.message}); it will be retried`, { cause: err });
+    return new CdnLogError('Transient', `${what} failed in transit (${e.message})`, { cause: err });
   }
   return err;
 }
@@ -157,7 +157,7 @@ class Watchdog {
   /** The error for an exchange this watchdog ended; null when it did not (the caller's abort, a network error). */
   failure(what: string, cause: unknown): CdnLogError | null {
     if (this.reason === null) return null;
-    return new CdnLogError('Transient', `${what} ${this.reason}; it will be retried`, { cause });
+    return new CdnLogError('Transient', `${what} ${this.reason}`, { cause });
   }
 }
 
