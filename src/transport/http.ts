@@ -31,7 +31,7 @@ export interface LowSpeedLimit {
   windowMs: number;
 }
 
-/** 30 min for one response, as for a log package; a slow but moving body is cut by the speed limit first. */
+/** 30 min for one exchange, as for a log package; a trickling body is cut sooner by the low-speed limit. */
 export const DEFAULT_DEADLINE_MS = 30 * 60_000;
 /** Less than 1 KiB in a minute is no download: a body trickling a byte a second is cut after 60 s. */
 export const DEFAULT_LOW_SPEED: LowSpeedLimit = { bytes: 1024, windowMs: 60_000 };
