@@ -9,11 +9,11 @@
 
 import { gzipSync } from 'node:zlib';
 import { zipSync } from 'fflate';
-import { type CloudflareZone, cloudflareWireFields, serializeCloudflareRecord } from '../src/emulators/cloudflare-fields';
-import { type GcoreResource, gcoreWireRow, renderTable } from '../src/emulators/gcore-columns';
-import { type ElsaProject, elsaLogDocument, renderJsonMember } from '../src/emulators/naver-elsa-documents';
-import { dsaLogLine } from '../src/emulators/tencent-dsa-lines';
-import { edgeOneL7Record } from '../src/emulators/tencent-edgeone-records';
+import { type CloudflareZone, cloudflareWireFields, serializeCloudflareRecord } from '../src/emulators/cloudflare/fields';
+import { type GcoreResource, gcoreWireRow, renderTable } from '../src/emulators/gcore/columns';
+import { type ElsaProject, elsaLogDocument, renderJsonMember } from '../src/emulators/naver-elsa/documents';
+import { dsaLogLine } from '../src/emulators/tencent-dsa/lines';
+import { edgeOneL7Record } from '../src/emulators/tencent-edgeone/records';
 import { type TrafficEvent, TrafficGenerator } from '../src/emulators/traffic';
 import { CLOUDFLARE_RECORD_FIELDS } from '../src/providers/cloudflare/limits';
 import { GCORE_FIELDS } from '../src/providers/gcore/limits';

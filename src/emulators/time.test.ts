@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { parseLogpullTime } from './cloudflare-query';
+import { parseLogpullTime } from './cloudflare/query';
 import { ceilNsToMs, parseRfc3339Ns, rfc5545Stamp } from './time';
 
 describe('parseRfc3339Ns', () => {

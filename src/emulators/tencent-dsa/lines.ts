@@ -4,9 +4,9 @@
  * so a client has to take fields 1–10 from the left and 12–15 from the right.
  */
 
-import { hash32 } from './random';
-import { BEIJING_OFFSET_MS } from './time';
-import type { TrafficEvent } from './traffic';
+import { hash32 } from '../random';
+import { BEIJING_OFFSET_MS } from '../time';
+import type { TrafficEvent } from '../traffic';
 
 /**
  * Client province codes from Tencent's CDN log code table (T3; §4.6 field 6 names 22, 1050 and 4). The

@@ -4,9 +4,9 @@
  * and their operators, and the sort order.
  */
 
-import { GCORE_DEFAULT_FIELDS, type GcoreField, type GcoreRow, isGcoreField } from './gcore-columns';
-import { ceilNsToMs, DAY_MS, HOUR_MS, NS_PER_MS, parseRfc3339Ns } from './time';
-import type { TrafficEvent } from './traffic';
+import { GCORE_DEFAULT_FIELDS, type GcoreField, type GcoreRow, isGcoreField } from './columns';
+import { ceilNsToMs, DAY_MS, HOUR_MS, NS_PER_MS, parseRfc3339Ns } from '../time';
+import type { TrafficEvent } from '../traffic';
 
 export const GCORE_LIMITS = {
   /** `to − from` at most 6 h (G1, the 2026 OpenAPI). */

@@ -4,18 +4,18 @@
  * validation, filters, sort, offset/limit and field selection; faults are injectable.
  */
 
-import { damagedZip } from './damage';
-import { FaultController, retryAfterSeconds } from './faults';
-import type { EmulatorDefinition } from './emulator';
-import { type GcoreResource, type GcoreTimestampFormat, gcoreWireRow, renderTable } from './gcore-columns';
-import { type GcoreDownloadQuery, matchesFilters, rowComparator, type SortableRow, validateDownloadQuery, windowMs } from './gcore-query';
-import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from './http';
-import { SlidingWindowLimiter } from './rate-limit';
-import { MINUTE_MS, NS_PER_MS, rfc5545Stamp, SECOND_MS } from './time';
-import { TrafficGenerator } from './traffic';
-import { oneMemberZip } from './zip';
+import { damagedZip } from '../damage';
+import { FaultController, retryAfterSeconds } from '../faults';
+import type { EmulatorDefinition } from '../emulator';
+import { type GcoreResource, type GcoreTimestampFormat, gcoreWireRow, renderTable } from './columns';
+import { type GcoreDownloadQuery, matchesFilters, rowComparator, type SortableRow, validateDownloadQuery, windowMs } from './query';
+import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from '../http';
+import { SlidingWindowLimiter } from '../rate-limit';
+import { MINUTE_MS, NS_PER_MS, rfc5545Stamp, SECOND_MS } from '../time';
+import { TrafficGenerator } from '../traffic';
+import { oneMemberZip } from '../zip';
 
-export { gcoreWireRow, gcoreCacheStatus, type GcoreResource, type GcoreTimestampFormat } from './gcore-columns';
+export { gcoreWireRow, gcoreCacheStatus, type GcoreResource, type GcoreTimestampFormat } from './columns';
 
 export interface GcoreEmulatorOptions {
   /** 0 (default) picks a free port. */

@@ -6,10 +6,10 @@
  */
 
 import { gzipSync } from 'node:zlib';
-import { hash32 } from './random';
-import { HOUR_MS, MINUTE_MS } from './time';
-import type { TrafficEvent, TrafficGenerator } from './traffic';
-import { POINTS_OF_PRESENCE, type PointOfPresence } from './traffic-vocabulary';
+import { hash32 } from '../random';
+import { HOUR_MS, MINUTE_MS } from '../time';
+import type { TrafficEvent, TrafficGenerator } from '../traffic';
+import { POINTS_OF_PRESENCE, type PointOfPresence } from '../traffic-vocabulary';
 
 /** `mainland` holds the records of clients in mainland China, `overseas` the rest (§6.4). */
 export type EdgeOneArea = 'mainland' | 'overseas';

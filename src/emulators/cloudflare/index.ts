@@ -11,17 +11,17 @@ import {
   cloudflareFieldDescriptions,
   cloudflareWireFields,
   serializeCloudflareRecord,
-} from './cloudflare-fields';
-import { CLOUDFLARE_LIMITS, type RecordOptions, validateReceivedQuery, validateRecordOptions } from './cloudflare-query';
-import type { EmulatorDefinition } from './emulator';
-import { FaultController, retryAfterSeconds } from './faults';
-import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from './http';
-import { hash32, hashHex, seededDice } from './random';
-import { SlidingWindowLimiter } from './rate-limit';
-import { ceilNsToMs, MINUTE_MS, SECOND_MS } from './time';
-import { type TrafficEvent, TrafficGenerator } from './traffic';
+} from './fields';
+import { CLOUDFLARE_LIMITS, type RecordOptions, validateReceivedQuery, validateRecordOptions } from './query';
+import type { EmulatorDefinition } from '../emulator';
+import { FaultController, retryAfterSeconds } from '../faults';
+import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from '../http';
+import { hash32, hashHex, seededDice } from '../random';
+import { SlidingWindowLimiter } from '../rate-limit';
+import { ceilNsToMs, MINUTE_MS, SECOND_MS } from '../time';
+import { type TrafficEvent, TrafficGenerator } from '../traffic';
 
-export { cloudflareWireRecord, type CloudflareZone } from './cloudflare-fields';
+export { cloudflareWireRecord, type CloudflareZone } from './fields';
 
 export interface CloudflareEmulatorOptions {
   /** 0 (default) picks a free port. */

@@ -7,10 +7,10 @@
  * Checks run in the gateway's order: route, auth, quota, then ELSA's own body validation, then faults.
  */
 
-import type { EmulatorDefinition } from './emulator';
-import { damagedZip } from './damage';
-import { FaultController, retryAfterSeconds } from './faults';
-import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from './http';
+import type { EmulatorDefinition } from '../emulator';
+import { damagedZip } from '../damage';
+import { FaultController, retryAfterSeconds } from '../faults';
+import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from '../http';
 import {
   ELSA_FIELDS,
   ELSA_HOSTS,
@@ -22,12 +22,12 @@ import {
   projectFields,
   renderCsvMember,
   renderJsonMember,
-} from './naver-elsa-documents';
-import { verifyNcpSignatureV2 } from './naver-elsa-sign';
-import { SlidingWindowLimiter } from './rate-limit';
-import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from './time';
-import { TrafficGenerator } from './traffic';
-import { oneMemberZip } from './zip';
+} from './documents';
+import { verifyNcpSignatureV2 } from './sign';
+import { SlidingWindowLimiter } from '../rate-limit';
+import { DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from '../time';
+import { TrafficGenerator } from '../traffic';
+import { oneMemberZip } from '../zip';
 
 export {
   ELSA_FIELDS,
@@ -35,7 +35,7 @@ export {
   type ElsaLogDocument,
   type ElsaProject,
   elsaLogDocument,
-} from './naver-elsa-documents';
+} from './documents';
 
 export interface NaverElsaEmulatorOptions {
   /** 0 (default) picks a free port. */

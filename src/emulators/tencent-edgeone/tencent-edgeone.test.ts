@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import Sign from 'tencentcloud-sdk-nodejs-common/tencentcloud/common/sign';
-import { openRequest, rawRequest, watchStalledBody } from './loopback-client';
+import { openRequest, rawRequest, watchStalledBody } from '../loopback-client';
 import {
   EDGEONE_DEMO_CREDENTIALS,
   edgeOneL4Record,
@@ -10,10 +10,10 @@ import {
   startTencentEdgeOneEmulator,
   type TencentEdgeOneEmulator,
   tencentEdgeOneEmulator,
-} from './tencent-edgeone';
-import { edgeOneArea, edgeOneCacheStatus } from './tencent-edgeone-records';
-import { canonicalRequest, parseTc3Authorization, type ReceivedRequest, verifyTc3 } from './tencent-edgeone-tc3';
-import type { TrafficEvent } from './traffic';
+} from '.';
+import { edgeOneArea, edgeOneCacheStatus } from './records';
+import { canonicalRequest, parseTc3Authorization, type ReceivedRequest, verifyTc3 } from './tc3';
+import type { TrafficEvent } from '../traffic';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -8,8 +8,8 @@ import {
   CLOUDFLARE_TIMESTAMP_FORMATS,
   type CloudflareTimestampFormat,
   isCloudflareField,
-} from './cloudflare-fields';
-import { HOUR_MS, MINUTE_MS, NS_PER_MS, NS_PER_SECOND, parseRfc3339Ns } from './time';
+} from './fields';
+import { HOUR_MS, MINUTE_MS, NS_PER_MS, NS_PER_SECOND, parseRfc3339Ns } from '../time';
 
 export interface CloudflareLimits {
   /** Oldest data served: 168 h (CF8's "logs older than 168h0m0s are not available"). */

@@ -3,7 +3,7 @@
  * the download zip, and the table text itself.
  */
 
-import type { TrafficCacheStatus, TrafficEvent } from './traffic';
+import type { TrafficCacheStatus, TrafficEvent } from '../traffic';
 
 export interface GcoreResource {
   id: number;

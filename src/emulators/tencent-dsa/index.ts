@@ -10,13 +10,13 @@
  */
 
 import { gzipSync } from 'node:zlib';
-import type { EmulatorDefinition } from './emulator';
-import { damagedGzip } from './damage';
-import { type Fault, FaultController, PACKAGE_DOWNLOAD_FAULTS, PACKAGE_LISTING_FAULTS, retryAfterSeconds } from './faults';
-import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from './http';
-import { SlidingWindowLimiter } from './rate-limit';
-import { SignedUrls } from './signed-url';
-import { beijingDigits, dsaLogLine } from './tencent-dsa-lines';
+import type { EmulatorDefinition } from '../emulator';
+import { damagedGzip } from '../damage';
+import { type Fault, FaultController, PACKAGE_DOWNLOAD_FAULTS, PACKAGE_LISTING_FAULTS, retryAfterSeconds } from '../faults';
+import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from '../http';
+import { SlidingWindowLimiter } from '../rate-limit';
+import { SignedUrls } from '../signed-url';
+import { beijingDigits, dsaLogLine } from './lines';
 import {
   type ApiError,
   AUTH_FAILURE,
@@ -30,11 +30,11 @@ import {
   reusedNonce,
   signatureHolds,
   staleTimestamp,
-} from './tencent-dsa-request';
-import { BEIJING_OFFSET_MS, DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from './time';
-import { type TrafficEvent, TrafficGenerator } from './traffic';
+} from './request';
+import { BEIJING_OFFSET_MS, DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from '../time';
+import { type TrafficEvent, TrafficGenerator } from '../traffic';
 
-export { dsaLogLine, dsaRegionCodes } from './tencent-dsa-lines';
+export { dsaLogLine, dsaRegionCodes } from './lines';
 
 export interface TencentDsaEmulatorOptions {
   /** 0 (default) picks a free port. */

@@ -1,8 +1,8 @@
 import { gunzipSync } from 'node:zlib';
-import { type CloudflareEmulator, cloudflareWireRecord, startCloudflareEmulator } from './cloudflare';
-import { CLOUDFLARE_DEFAULT_FIELDS, CLOUDFLARE_FIELDS } from './cloudflare-fields';
-import { openRequest, type RawResponse, rawRequest } from './loopback-client';
-import type { TrafficEvent } from './traffic';
+import { type CloudflareEmulator, cloudflareWireRecord, startCloudflareEmulator } from '.';
+import { CLOUDFLARE_DEFAULT_FIELDS, CLOUDFLARE_FIELDS } from './fields';
+import { openRequest, type RawResponse, rawRequest } from '../loopback-client';
+import type { TrafficEvent } from '../traffic';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const T10 = Date.UTC(2026, 10, 22, 10, 0, 0);

@@ -4,8 +4,8 @@
  * or the `Response.Error` to answer instead.
  */
 
-import type { EdgeOneZone } from './tencent-edgeone';
-import { DAY_MS, NS_PER_MS, parseRfc3339Ns } from './time';
+import type { EdgeOneZone } from '.';
+import { DAY_MS, NS_PER_MS, parseRfc3339Ns } from '../time';
 
 export type EdgeOneAction = 'DownloadL7Logs' | 'DownloadL4Logs';
 export const EDGEONE_ACTIONS: readonly string[] = ['DownloadL7Logs', 'DownloadL4Logs'];

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { constantTimeEqual } from './constant-time';
-import { openRequest, rawRequest, type RawResponse, watchStalledBody } from './loopback-client';
+import { constantTimeEqual } from '../constant-time';
+import { openRequest, rawRequest, type RawResponse, watchStalledBody } from '../loopback-client';
 import {
   DSA_DEMO_CREDENTIALS,
   dsaLogLine,
@@ -10,10 +10,10 @@ import {
   type TencentDsaEmulator,
   type TencentDsaEmulatorOptions,
   tencentDsaEmulator,
-} from './tencent-dsa';
-import { DSA_ISP_CODES, DSA_PROVINCE_CODES } from './tencent-dsa-lines';
-import { dsaSignature, dsaStringToSign } from './tencent-dsa-sign';
-import type { TrafficEvent } from './traffic';
+} from '.';
+import { DSA_ISP_CODES, DSA_PROVINCE_CODES } from './lines';
+import { dsaSignature, dsaStringToSign } from './sign';
+import type { TrafficEvent } from '../traffic';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { strFromU8, unzipSync } from 'fflate';
 import Papa from 'papaparse';
-import { openRequest, rawRequest, type RawResponse, watchStalledBody } from './loopback-client';
+import { openRequest, rawRequest, type RawResponse, watchStalledBody } from '../loopback-client';
 import {
   ELSA_FIELDS,
   type ElsaLogDocument,
@@ -10,9 +10,9 @@ import {
   type NaverElsaEmulator,
   naverElsaEmulator,
   startNaverElsaEmulator,
-} from './naver-elsa';
-import { verifyNcpSignatureV2 } from './naver-elsa-sign';
-import type { TrafficEvent } from './traffic';
+} from '.';
+import { verifyNcpSignatureV2 } from './sign';
+import type { TrafficEvent } from '../traffic';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const MINUTE = 60_000;

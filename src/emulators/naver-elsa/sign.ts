@@ -5,7 +5,7 @@
  */
 
 import { createHmac } from 'node:crypto';
-import { constantTimeEqual } from './constant-time';
+import { constantTimeEqual } from '../constant-time';
 
 /** What a signature v2 covers (spec 5.2); `uri` is the path with its query string, as sent. */
 export interface NcpSignedRequest {

@@ -6,8 +6,8 @@
  */
 
 import Papa from 'papaparse';
-import { seededDice } from './random';
-import type { TrafficEvent } from './traffic';
+import { seededDice } from '../random';
+import type { TrafficEvent } from '../traffic';
 
 export interface ElsaProject {
   projectId: number;

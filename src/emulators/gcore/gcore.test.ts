@@ -1,9 +1,9 @@
 import { strFromU8, unzipSync } from 'fflate';
 import Papa from 'papaparse';
-import { GCORE_FIELDS, type GcoreRow } from './gcore-columns';
-import { type GcoreEmulator, gcoreWireRow, startGcoreEmulator } from './gcore';
-import { openRequest, rawRequest, type RawResponse, watchStalledBody } from './loopback-client';
-import type { TrafficEvent } from './traffic';
+import { GCORE_FIELDS, type GcoreRow } from './columns';
+import { type GcoreEmulator, gcoreWireRow, startGcoreEmulator } from '.';
+import { openRequest, rawRequest, type RawResponse, watchStalledBody } from '../loopback-client';
+import type { TrafficEvent } from '../traffic';
 
 const NOW = Date.UTC(2026, 10, 22, 12, 0, 0);
 const FROM = Date.UTC(2026, 10, 22, 10, 0, 0);

@@ -5,10 +5,10 @@
  * refusal is an `ApiError`, the body of an HTTP 200 answer.
  */
 
-import type { Exchange } from './http';
-import { constantTimeEqual } from './constant-time';
-import { type DsaSignatureMethod, dsaSignature, dsaStringToSign, isDsaSignatureMethod } from './tencent-dsa-sign';
-import { BEIJING_OFFSET_MS, DAY_MS, HOUR_MS, MINUTE_MS } from './time';
+import type { Exchange } from '../http';
+import { constantTimeEqual } from '../constant-time';
+import { type DsaSignatureMethod, dsaSignature, dsaStringToSign, isDsaSignatureMethod } from './sign';
+import { BEIJING_OFFSET_MS, DAY_MS, HOUR_MS, MINUTE_MS } from '../time';
 
 /** What the API allows (§4.2, §4.4, T5). */
 const RULES = {

@@ -5,8 +5,8 @@
  * values as the full record.
  */
 
-import { hash32, hashHex } from './random';
-import type { TrafficEvent } from './traffic';
+import { hash32, hashHex } from '../random';
+import type { TrafficEvent } from '../traffic';
 
 export interface CloudflareZone {
   /** 32 lower-case hex characters. */

@@ -10,20 +10,20 @@
 
 import { randomUUID } from 'node:crypto';
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
-import type { EmulatorDefinition } from './emulator';
-import { damagedGzip } from './damage';
-import { FaultController, PACKAGE_DOWNLOAD_FAULTS, PACKAGE_LISTING_FAULTS } from './faults';
-import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from './http';
-import { hashHex } from './random';
-import { SlidingWindowLimiter } from './rate-limit';
-import { SignedUrls } from './signed-url';
-import { type ApiError, apiError, EDGEONE_ACTIONS, type EdgeOneAction, type ListingQuery, validateListingRequest } from './tencent-edgeone-params';
-import { type EdgeOneArea, PackageShelf, type PackageSource } from './tencent-edgeone-records';
-import { verifyTc3 } from './tencent-edgeone-tc3';
-import { BEIJING_OFFSET_MS, DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from './time';
-import { TrafficGenerator } from './traffic';
+import type { EmulatorDefinition } from '../emulator';
+import { damagedGzip } from '../damage';
+import { FaultController, PACKAGE_DOWNLOAD_FAULTS, PACKAGE_LISTING_FAULTS } from '../faults';
+import { type Exchange, isBodyFault, type RequestLogEntry, startLoopbackServer, writeBody } from '../http';
+import { hashHex } from '../random';
+import { SlidingWindowLimiter } from '../rate-limit';
+import { SignedUrls } from '../signed-url';
+import { type ApiError, apiError, EDGEONE_ACTIONS, type EdgeOneAction, type ListingQuery, validateListingRequest } from './params';
+import { type EdgeOneArea, PackageShelf, type PackageSource } from './records';
+import { verifyTc3 } from './tc3';
+import { BEIJING_OFFSET_MS, DAY_MS, HOUR_MS, MINUTE_MS, SECOND_MS } from '../time';
+import { TrafficGenerator } from '../traffic';
 
-export { edgeOneL4Record, edgeOneL7Record } from './tencent-edgeone-records';
+export { edgeOneL4Record, edgeOneL7Record } from './records';
 
 export interface EdgeOneZone {
   id: string;

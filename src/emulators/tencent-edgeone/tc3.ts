@@ -5,7 +5,7 @@
  */
 
 import { createHash, createHmac } from 'node:crypto';
-import { constantTimeEqual } from './constant-time';
+import { constantTimeEqual } from '../constant-time';
 
 const TC3_ALGORITHM = 'TC3-HMAC-SHA256';
 
