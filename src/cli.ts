@@ -1,32 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DEFAULT_BRIDGE_PORT, type RunningBridge, startBridge } from './bridge/server';
 import { isCdnLogError } from './core/errors';
 import { visibleText } from './core/printable';
 import { emulateCommand, startFromArgs, untilStopped } from './cli/emulate';
 import { demoCommand } from './cli/demo';
 import { EXIT, exitCodeFor } from './cli/exit-codes';
 import { type CliIo, queryCommand } from './cli/query';
+import { curlExample, serveCommand } from './cli/serve';
 
 const HELP = `cdn-log-bridge: CDN and edge logs from Gcore, Cloudflare, Tencent DSA, Tencent EdgeOne and NAVER ELSA as one stream.
 
 Commands:
   query     read one range of one source and print records   (cdn-log-bridge query --help)
+  serve     run the bridge, the HTTP API for Grafana           (cdn-log-bridge serve --help)
   emulate   run the provider emulators on loopback             (cdn-log-bridge emulate --help)
-  demo      what npm start runs: the emulators, and how to query them`;
+  demo      what npm start runs: the emulators and the bridge in demo mode, and how to query them`;
+
+const DEMO_HELP = `Usage: cdn-log-bridge demo [--provider <id>]... [--port N] [--rpm N] [--seed N]
+
+What npm start runs: the emulators (options as for emulate) and the bridge in demo mode on
+${DEFAULT_BRIDGE_PORT} (or a free port when that one is taken), with a made-up token (or
+CDN_LOG_BRIDGE_TOKEN), then ready-to-paste query and curl commands.`;
 
 async function runDemo(argv: string[], io: CliIo): Promise<number> {
   const emulators = await startFromArgs(argv);
-  if (!emulators) return (io.stdout(HELP + "\n"), EXIT.ok);
+  if (!emulators) return (io.stdout(DEMO_HELP + '\n'), EXIT.ok);
+  let bridge: RunningBridge;
+  const token = io.env.CDN_LOG_BRIDGE_TOKEN ?? randomBytes(24).toString('hex');
+  const bridgeOptions = { token, demo: emulators, cacheDir: path.join(tmpdir(), 'cdn-log-bridge-demo-cache'), logLevel: 'warn', logDestination: process.stderr };
+  try {
+    bridge = await startBridge({ ...bridgeOptions, port: DEFAULT_BRIDGE_PORT });
+  } catch (err) {
+    // Another bridge (or anything) on 8787: the demo takes a free port rather than fail.
+    if ((err as { code?: string }).code !== 'EADDRINUSE') throw err;
+    bridge = await startBridge({ ...bridgeOptions, port: 0 });
+  }
   const described = emulators.describe();
   for (const line of described) io.stdout(JSON.stringify(line) + '\n');
   io.stdout(
     '\nThe emulators serve synthetic traffic with demo credentials (no account needed). In another terminal, try:\n' +
       described.map((d) => `  ${demoCommand(d)}\n`).join('') +
-      'The bridge and the exporter join this demo as they land. Ctrl-C stops.\n',
+      `\nThe bridge (demo mode: requests without credentials use the emulators' demo accounts) is at ${bridge.url}\n` +
+      `bridge token: ${token}\n` +
+      `  ${curlExample(bridge.url, token, { provider: 'cloudflare', from: '-30m', to: '-2m', limit: 5 })}\n` +
+      `  ${curlExample(bridge.url, token, { provider: 'gcore', from: '-2h', mode: 'stats', groupBy: 'statusClass', intervalMs: 600000 })}\n` +
+      'The exporter joins this demo when it lands. Ctrl-C stops.\n',
   );
   await untilStopped();
+  await bridge.close();
   await emulators.close();
   return 0;
 }
-
 
 /** The one command. Returns the exit code; prints one line, never a stack trace, on bad input. */
 export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
@@ -35,6 +61,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     switch (command) {
       case 'query':
         return await queryCommand(rest, io);
+      case 'serve':
+        return await serveCommand(rest, io);
       case 'emulate':
         return await emulateCommand(rest, io);
       case 'demo':
@@ -46,7 +74,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         io.stdout(HELP + '\n');
         return EXIT.ok;
       default:
-        io.stderr(`cdn-log-bridge: unknown command "${command}"; commands: query, emulate, demo\n`);
+        io.stderr(`cdn-log-bridge: unknown command "${command}"; commands: query, serve, emulate, demo\n`);
         return EXIT.badInput;
     }
   } catch (err) {

@@ -1,35 +1,6 @@
 import type { EmulatorDescription } from '../emulators';
+import { demoEnv, demoSelector } from '../emulators/demo-client';
 import { SOURCE_FLAGS } from './source-flags';
-
-/**
- * The environment a provider's credentials would come from, filled with an emulator's demo values:
- * `query --emulator` reads credentials exactly as it would for a real account.
- */
-export function demoEnv(provider: string, credentials: Record<string, string>): Record<string, string> {
-  switch (provider) {
-    case 'cloudflare':
-      return { CLOUDFLARE_API_TOKEN: credentials.apiToken };
-    case 'gcore':
-      return { GCORE_API_KEY: credentials.apiKey };
-    case 'tencent-dsa':
-    case 'tencent-edgeone':
-      return { TENCENTCLOUD_SECRET_ID: credentials.secretId, TENCENTCLOUD_SECRET_KEY: credentials.secretKey };
-    case 'naver-elsa':
-      return { NCLOUD_ACCESS_KEY: credentials.accessKey, NCLOUD_SECRET_KEY: credentials.secretKey };
-    default:
-      return {};
-  }
-}
-
-/** The query source selector (`zone`, `resource`, `host`, `projectId`…) of an emulator's demo source. */
-export function demoSelector(source: Record<string, unknown> | undefined): Record<string, string> {
-  if (!source) return {};
-  if (typeof source.projectKey === 'string') return { projectId: String(source.projectId), projectKey: source.projectKey };
-  if (typeof source.zone === 'string') return Array.isArray(source.domains) ? { zone: source.zone, layer: 'l7' } : { zone: source.zone };
-  if (typeof source.host === 'string') return { host: source.host };
-  if (source.resource !== undefined) return { resource: String(source.resource) };
-  return {};
-}
 
 /** Ranges with data in each emulator: package providers publish an hour some time after it ends. */
 const SAMPLE_RANGE: Record<string, string> = {

@@ -9,7 +9,7 @@ import { availableProviders, providerAdapter } from '../providers/registry';
 import { HttpClient, type HttpClientOptions } from '../transport/http';
 import { DEFAULT_RETRY } from '../transport/retry';
 import { parseOptions } from './args';
-import { demoEnv, demoSelector } from './demo';
+import { demoEnv, demoSelector } from '../emulators/demo-client';
 import { IDENTITY_KEYS, SOURCE_FLAGS } from './source-flags';
 import { defaultColumns, OUTPUT_FORMATS, type OutputFormat, RecordWriter } from './output';
 
@@ -228,7 +228,7 @@ function summaryLine(meta: QueryMeta): string {
   if (meta.skipped > 0) parts.push(`${meta.skipped} skipped (see the notes)`);
   if (meta.pushedDown.length > 0) parts.push(`${meta.pushedDown.length} filters applied by ${meta.provider}`);
   if (meta.sampled !== null) parts.push(`sampled at ${meta.sampled}`);
-  if (meta.truncated) parts.push(`stopped at --limit: every record from ${formatTime(meta.range.fromMs)} to ${formatTime(meta.coveredToMs)} (exclusive) was returned`);
+  if (meta.truncated) parts.push(`stopped at --limit: every record from ${formatTime(meta.covered.fromMs)} to ${formatTime(meta.covered.toMs)} (exclusive) was returned`);
   const notes = meta.notes.map((n) => `\nnote: ${visibleText(n)}`).join('');
   return `${parts.join(', ')}${notes}`;
 }

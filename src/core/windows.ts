@@ -14,6 +14,11 @@ export interface ProviderLimits {
   retentionMarginMs: number;
   /** The newest end a request may have is now minus this (Cloudflare: 1 min). */
   settleDelayMs: number;
+  /**
+   * How long after a window's end its records stop changing (late logs, packages still being
+   * written): windows older than this may be cached for good. Absent: never cached.
+   */
+  immutableAfterMs?: number;
   /** Windows end on multiples of this (e.g. whole days), so none spans two units; 0 or absent for none. */
   alignMs?: number;
   /** The UTC offset of the clock `alignMs` counts in: DSA's days are Beijing days (UTC+8). Default 0. */

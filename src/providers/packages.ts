@@ -47,11 +47,12 @@ const readInQuery = new WeakMap<object, Set<string>>();
 
 /**
  * True the first time a query meets a package: a listing that names a package twice, or two windows
- * whose listings both name it, still download it once. Keyed by the query's read context.
+ * whose listings both name it, still download it once. Keyed by the query's stats (one object per
+ * query, shared by every window's read context).
  */
 export function firstSighting(ctx: ReadContext<unknown, unknown>, key: string): boolean {
-  let seen = readInQuery.get(ctx);
-  if (!seen) readInQuery.set(ctx, (seen = new Set()));
+  let seen = readInQuery.get(ctx.stats);
+  if (!seen) readInQuery.set(ctx.stats, (seen = new Set()));
   if (seen.has(key)) return false;
   seen.add(key);
   return true;

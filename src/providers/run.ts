@@ -7,6 +7,7 @@ import { BoundedSelection } from '../core/selection';
 import { DAY_MS, formatDuration } from '../core/time';
 import { type Clamp, planWindows, type TimeRange } from '../core/windows';
 import type { HttpClient } from '../transport/http';
+import { stableId } from './record-id';
 import { emptyStats, noteSkipped, type ProviderAdapter, type ReadContext, type ReadStats } from './types';
 
 export interface QueryMeta extends ReadStats {
@@ -18,14 +19,18 @@ export interface QueryMeta extends ReadStats {
   windows: number;
   windowsDone: number;
   recordsReturned: number;
-  /** True when the limit stopped the read before the range was exhausted. */
+  /** True when the limit (or a budget) stopped the read before the range was exhausted. */
   truncated: boolean;
+  /** Why the read stopped early: `limit`, or the budget that ran out; null when it did not. */
+  truncatedBy: 'limit' | 'records' | 'bytes' | 'time' | null;
   /**
-   * The end (exclusive) of the part of the range whose every record was returned: the range's end,
-   * or, when the limit stopped the read, the time of the last record returned. A limited read
-   * returns the oldest records of the range, with no gap before this instant.
+   * The part of the range whose every record was returned: the whole range, or, when the read
+   * stopped early, from the requested end to the last record returned (exclusive): a limited read
+   * returns the oldest (asc) or newest (desc) records of the range, with no gap.
    */
-  coveredToMs: number;
+  covered: TimeRange;
+  /** Windows whose records came from the window reader's store rather than the provider (bridge cache). */
+  windowsFromStore: number;
   /** The fraction the provider sampled (Cloudflare `sample`), or null: every record. */
   sampled: number | null;
   pushedDown: Filter[];
@@ -38,8 +43,43 @@ export interface QueryProgress {
   bytes: number;
 }
 
+/** Bounds on one query's work; past one, the read stops with what it has (meta.truncatedBy says which). */
+export interface QueryBudget {
+  /** Records decoded (before filters). */
+  maxRecordsScanned?: number;
+  /** Bytes downloaded from the provider. */
+  maxBytes?: number;
+  /** Wall-clock time of the read. */
+  maxMs?: number;
+}
+
+/** What identifies a window's download: everything that changes what the provider sends (never a credential). */
+export interface WindowIdentity {
+  /** provider, hashed account, source, window, base URL, options and pushed-down filters, as one string. */
+  key: string;
+  /** True when the window is older than the provider's immutability horizon: its records will not change. */
+  settled: boolean;
+}
+
+/**
+ * Reads a window through a store (the bridge's cache): `download` reads it from the provider.
+ * Returns the records and whether they came from the store.
+ */
+export type WindowReader = (
+  window: TimeRange,
+  identity: WindowIdentity,
+  /** Reads the window from the provider; `signal` (the store's, shared by every query waiting on it) replaces the query's own. */
+  download: (signal: AbortSignal) => AsyncIterable<CdnLogRecord[]>,
+) => { records: AsyncIterable<CdnLogRecord[]>; fromStore: () => boolean };
+
 export interface RunOptions {
   http: HttpClient;
+  /** `asc` (default): the oldest records first, windows from the start; `desc`: the newest first, windows from the end. */
+  order?: 'asc' | 'desc';
+  /** Every matching record, streamed, with no limit (stats): the query's limit is ignored. */
+  unlimited?: boolean;
+  budget?: QueryBudget;
+  windowReader?: WindowReader;
   baseUrl?: string;
   nowMs?: () => number;
   maxDecodedBytes?: number;
@@ -82,7 +122,8 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
     throw badInput('options', `${adapter.name} has no option "${unknown}"; it has: ${adapter.options.join(', ') || 'none'}`);
   }
   const source = adapter.parseSource(query.source);
-  const plan = planWindows({ fromMs: query.fromMs, toMs: query.toMs }, adapter.limits, nowMs(), adapter.name);
+  const startedMs = nowMs();
+  const plan = planWindows({ fromMs: query.fromMs, toMs: query.toMs }, adapter.limits, startedMs, adapter.name);
   const scrubber = new SecretScrubber(credentialValues(credentials));
   const stats = emptyStats();
   const meta: QueryMeta = Object.assign(stats, {
@@ -92,32 +133,45 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
     clamps: plan.clamps,
     windows: plan.windows.length,
     windowsDone: 0,
+    windowsFromStore: 0,
     recordsReturned: 0,
     truncated: false,
-    coveredToMs: plan.range.toMs,
+    truncatedBy: null,
+    covered: { ...plan.range },
     sampled: query.options.sample === undefined ? null : Number(query.options.sample),
     pushedDown: adapter.pushedDown(query.filters, source),
   });
-  const sorted = adapter.sortedByTime === true;
+  const descending = options.order === 'desc';
+  const limit = options.unlimited ? Number.POSITIVE_INFINITY : query.limit;
+  // Records stream out as they come when no limit can cut a window, or when the provider sends a
+  // window oldest first and the oldest are wanted; otherwise a window's best N are selected.
+  const streaming = options.unlimited === true || (adapter.sortedByTime === true && !descending);
   const everyFilterPushed = meta.pushedDown.length === query.filters.length && !query.search?.trim();
   const matches = compileFilters(query.filters);
   const searched = compileSearch(query.search);
+  const baseUrl = options.baseUrl ?? adapter.defaultBaseUrl;
 
   const ctx: ReadContext<C, S> = {
     http: options.http,
-    baseUrl: options.baseUrl ?? adapter.defaultBaseUrl,
+    baseUrl,
     credentials,
     source,
     filters: query.filters,
     options: query.options,
     stats,
     nowMs,
-    // Asking for fewer is only right where the first records are the oldest.
-    stillWanted: () => (sorted && everyFilterPushed ? query.limit - meta.recordsReturned : undefined),
+    // Asking for fewer is only right where the first records are the ones wanted.
+    stillWanted: () => (streaming && !options.unlimited && everyFilterPushed ? limit - meta.recordsReturned : undefined),
     maxDecodedBytes: options.maxDecodedBytes ?? adapter.limits.maxBodyBytes ?? DEFAULT_MAX_DECODED_BYTES,
     trustedPackageOrigins: options.trustedPackageOrigins ?? [],
     signal: options.signal,
   };
+
+  const account = stableId(credentialValues(credentials).join('\n'));
+  const identityOf = (window: TimeRange): WindowIdentity => ({
+    key: JSON.stringify([adapter.id, account, meta.source, window.fromMs, window.toMs, baseUrl, query.options, meta.pushedDown]),
+    settled: adapter.limits.immutableAfterMs !== undefined && window.toMs + adapter.limits.immutableAfterMs <= startedMs,
+  });
 
   const progress = (): QueryProgress => ({ windowsDone: meta.windowsDone, windows: meta.windows, records: meta.recordsReturned, bytes: stats.bytes });
   let notesScrubbed = 0;
@@ -138,48 +192,80 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
     return kept;
   }
 
-  function stopAtLimit(coveredToMs: number): void {
+  /** The read stops here; `lastMs` is the time of the last record returned (or the edge reached). */
+  function stop(by: NonNullable<QueryMeta['truncatedBy']>, lastMs: number): void {
     meta.truncated = true;
-    meta.coveredToMs = coveredToMs;
+    meta.truncatedBy = by;
+    meta.covered = descending ? { fromMs: lastMs, toMs: plan.range.toMs } : { fromMs: plan.range.fromMs, toMs: lastMs };
+  }
+
+  /** The budget that has run out, if any. */
+  function spentBudget(): 'records' | 'bytes' | 'time' | null {
+    const budget = options.budget;
+    if (!budget) return null;
+    if (budget.maxRecordsScanned !== undefined && stats.recordsDownloaded >= budget.maxRecordsScanned) return 'records';
+    if (budget.maxBytes !== undefined && stats.bytes >= budget.maxBytes) return 'bytes';
+    if (budget.maxMs !== undefined && nowMs() - startedMs >= budget.maxMs) return 'time';
+    return null;
+  }
+
+  function readWindow(window: TimeRange): { records: AsyncIterable<CdnLogRecord[]>; fromStore: () => boolean } {
+    if (!options.windowReader) return { records: adapter.readWindow(ctx, window), fromStore: () => false };
+    return options.windowReader(window, identityOf(window), (signal) => adapter.readWindow({ ...ctx, signal }, window));
   }
 
   async function* readWindows(): AsyncIterable<CdnLogRecord[]> {
-    for (const window of plan.windows) {
-      const room = query.limit - meta.recordsReturned;
-      if (room <= 0) return stopAtLimit(window.fromMs);
-      const selection = sorted ? null : new BoundedSelection(room, 'oldest');
-      for await (const batch of adapter.readWindow(ctx, window)) {
+    const windows = descending ? [...plan.windows].reverse() : plan.windows;
+    for (const window of windows) {
+      const edge = descending ? window.toMs : window.fromMs;
+      const room = limit - meta.recordsReturned;
+      if (room <= 0) return stop('limit', edge);
+      const spent = spentBudget();
+      if (spent) return stop(spent, edge);
+      const selection = streaming ? null : new BoundedSelection(room, descending ? 'newest' : 'oldest');
+      const read = readWindow(window);
+      let lastMs = edge;
+      for await (const batch of read.records) {
         stats.recordsDownloaded += batch.length;
         const kept = keep(batch, window);
-        if (selection) {
-          for (const r of kept) selection.add(r);
-          continue;
-        }
-        const left = query.limit - meta.recordsReturned;
-        if (kept.length >= left) {
+        if (selection) for (const r of kept) selection.add(r);
+        else if (kept.length > 0) {
+          const left = limit - meta.recordsReturned;
+          const out = kept.length > left ? kept.slice(0, left) : kept;
+          meta.recordsReturned += out.length;
+          lastMs = out[out.length - 1].timestamp;
+          scrubNotes();
+          yield out;
           // The limit is reached: stop reading (the adapter's return() closes the download).
-          const last = kept.slice(0, left);
-          meta.recordsReturned += last.length;
-          stopAtLimit(last.length > 0 ? last[last.length - 1].timestamp : window.fromMs);
-          if (last.length > 0) yield last;
-          return;
+          if (meta.recordsReturned >= limit) return stop('limit', lastMs);
         }
-        meta.recordsReturned += kept.length;
-        scrubNotes();
-        if (kept.length > 0) yield kept;
-        options.onProgress?.(progress());
+        const overBudget = spentBudget();
+        if (overBudget) {
+          // What this window still holds is unread: only an ordered stream covers up to its last record.
+          if (selection) yield* flush(selection);
+          return stop(overBudget, streaming && !options.unlimited ? lastMs : edge);
+        }
+        if (!selection) options.onProgress?.(progress());
       }
-      if (selection) {
-        const oldest = selection.take();
-        meta.recordsReturned += oldest.length;
-        scrubNotes();
-        if (oldest.length > 0) yield oldest;
-        if (selection.dropped > 0) return stopAtLimit(oldest[oldest.length - 1].timestamp);
-      }
+      if (read.fromStore()) meta.windowsFromStore++;
       meta.windowsDone++;
+      if (selection) {
+        const dropped = selection.dropped;
+        const lastKept = yield* flush(selection);
+        if (dropped > 0) return stop('limit', lastKept);
+      }
       scrubNotes();
       options.onProgress?.(progress());
     }
+  }
+
+  /** Yields what a selection kept, best first; returns the time of its last record. */
+  async function* flush(selection: BoundedSelection): AsyncGenerator<CdnLogRecord[], number> {
+    const best = selection.take();
+    meta.recordsReturned += best.length;
+    scrubNotes();
+    if (best.length > 0) yield best;
+    return best.length > 0 ? best[best.length - 1].timestamp : Number.NaN;
   }
 
   async function* records(): AsyncIterable<CdnLogRecord[]> {

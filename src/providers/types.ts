@@ -37,6 +37,7 @@ export interface ReadContext<C, S> {
   filters: readonly Filter[];
   /** Provider-specific query options (e.g. Cloudflare `fieldSet`, Gcore `format`). */
   options: Readonly<Record<string, string>>;
+  /** One object per query, shared by the contexts of all its windows: also the key of per-query memos. */
   stats: ReadStats;
   nowMs: () => number;
   /**
@@ -81,4 +82,10 @@ export interface ProviderAdapter<C = unknown, S = unknown> {
   pushedDown(filters: readonly Filter[], source: S): Filter[];
   /** Reads one planned window; retries and resumes internally, so each record comes once. */
   readWindow(ctx: ReadContext<C, S>, window: TimeRange): AsyncIterable<CdnLogRecord[]>;
+  /**
+   * Checks credentials and source with the cheapest real call the provider has; resolves with a
+   * message saying what works ("Cloudflare accepted the token for zone …; log retention is on"),
+   * throws a classified CdnLogError (AuthFailed naming the credential to check, ProviderError saying what to fix) otherwise.
+   */
+  checkAccess(ctx: ReadContext<C, S>): Promise<string>;
 }

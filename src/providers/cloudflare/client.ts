@@ -54,6 +54,14 @@ function rateLimits(ctx: Ctx): HttpRequest['rateLimits'] {
   ];
 }
 
+/** CF4: logs are kept only once retention is on; the fix is one API call. */
+function retentionOffMessage(zone: string): string {
+  return (
+    `Cloudflare has log retention off for zone ${zone}: turn it on with POST /zones/${zone}/logs/control/retention/flag ` +
+    '{"flag":true}; logs are kept only from then on'
+  );
+}
+
 function cloudflareError(zone: string, window: TimeRange | null) {
   const span = window ? ` the window ${formatTime(window.fromMs)}..${formatTime(window.toMs)}` : '';
   return (status: number, body: string): { kind?: ErrorKind; message: string } => {
@@ -73,39 +81,40 @@ function cloudflareError(zone: string, window: TimeRange | null) {
     if (/too long/.test(detail)) {
       return { kind: 'WindowTooLong', message: `Cloudflare rejected${span}: windows are at most 1 h; the planner should have split it (${detail})` };
     }
-    if (/retention is not turned on/i.test(detail)) {
-      return {
-        kind: 'ProviderError',
-        message:
-          `Cloudflare has log retention off for zone ${zone}: turn it on with POST /zones/${zone}/logs/control/retention/flag ` +
-          '{"flag":true}; logs are kept only from then on',
-      };
-    }
+    if (/retention is not turned on/i.test(detail)) return { kind: 'ProviderError', message: retentionOffMessage(zone) };
     if (status >= 500 || status === 408) return { message: `Cloudflare failed to serve${span} (HTTP ${status}: ${detail})` };
     return { kind: 'ProviderError', message: `Cloudflare rejected the request for${span || ' zone ' + zone} (HTTP ${status}): ${detail}` };
   };
 }
 
-const allFieldsCache = new WeakMap<Ctx, Promise<string[]>>();
-
-/** The catalogue from `/logs/received/fields` (a bare object of name → description). */
-async function fetchAllFields(ctx: Ctx): Promise<string[]> {
-  const url = `${ctx.baseUrl}/zones/${ctx.source.zone}/logs/received/fields`;
+/**
+ * A small JSON answer from an API path of the zone (`/logs/received/fields`, the retention flag), as
+ * parsed JSON, or null when it is not JSON; retried like every call, whole or refused.
+ */
+async function getZoneJson(ctx: Ctx, path: string, maxBytes: number): Promise<unknown> {
+  const url = `${ctx.baseUrl}/zones/${ctx.source.zone}${path}`;
   ctx.stats.requests++;
-  const res = await ctx.http.sendWithRetry(
-    { method: 'GET', url, headers: authHeaders(ctx.credentials), rateLimits: rateLimits(ctx), signal: ctx.signal },
+  const text = await ctx.http.sendWithRetry(
+    { method: 'GET', url, headers: authHeaders(ctx.credentials), rateLimits: rateLimits(ctx), signal: ctx.signal, onBytes: (n) => (ctx.stats.bytes += n) },
     async (r) => {
       if (r.status !== 200) throw await HttpClient.statusError(r, cloudflareError(ctx.source.zone, null));
-      return r.text(4 * 1024 * 1024, { whole: true });
+      return r.text(maxBytes, { whole: true });
     },
     () => ctx.stats.retries++,
   );
-  let catalogue: unknown;
   try {
-    catalogue = JSON.parse(res);
+    return JSON.parse(text) as unknown;
   } catch {
-    catalogue = null;
+    return null;
   }
+}
+
+/** The zone's catalogue, fetched once per query (keyed by the query's stats: one object per query, however its windows are read). */
+const allFieldsCache = new WeakMap<object, Promise<string[]>>();
+
+/** The catalogue from `/logs/received/fields` (a bare object of name → description). */
+async function fetchAllFields(ctx: Ctx): Promise<string[]> {
+  const catalogue = await getZoneJson(ctx, '/logs/received/fields', 4 * 1024 * 1024);
   const names = isObject(catalogue) ? Object.keys(catalogue).filter((name) => /^[A-Za-z0-9]+$/.test(name)) : [];
   if (names.length === 0) {
     throw new CdnLogError('ProviderError', `Cloudflare answered /zones/${ctx.source.zone}/logs/received/fields with something that is not a catalogue of field names; use --field-set record or a list of fields instead of all`);
@@ -125,8 +134,8 @@ async function fieldsParam(ctx: Ctx): Promise<string | null> {
   let fields: string[];
   if (set === 'record') fields = [...CLOUDFLARE_RECORD_FIELDS];
   else if (set === 'all') {
-    let pending = allFieldsCache.get(ctx);
-    if (!pending) allFieldsCache.set(ctx, (pending = fetchAllFields(ctx)));
+    let pending = allFieldsCache.get(ctx.stats);
+    if (!pending) allFieldsCache.set(ctx.stats, (pending = fetchAllFields(ctx)));
     fields = await pending;
   } else {
     fields = set.split(',').map((f) => f.trim());
@@ -211,4 +220,22 @@ export async function* readCloudflareWindow(ctx: Ctx, window: TimeRange, adjustm
     ctx.stats.notes.push(`narrowed ${span} to ${formatTime(next.fromMs)}..${formatTime(next.toMs)}: ${err.message}`);
     yield* readCloudflareWindow(ctx, next, adjustments + 1);
   }
+}
+
+/**
+ * Health check: `GET /zones/{zone}/logs/control/retention/flag` (CF4), one cheap call that needs the
+ * same credentials as Logpull and says whether the zone keeps logs at all. Retention off is an
+ * error: every window would be refused until it is turned on.
+ */
+export async function checkCloudflareAccess(ctx: Ctx): Promise<string> {
+  const { zone } = ctx.source;
+  const path = `/logs/control/retention/flag`;
+  const answer = await getZoneJson(ctx, path, 64 * 1024);
+  const flag = isObject(answer) && isObject(answer.result) ? answer.result.flag : undefined;
+  if (typeof flag !== 'boolean') {
+    throw new CdnLogError('ProviderError', `Cloudflare answered GET /zones/${zone}${path} without a {"result":{"flag":true|false}} envelope: check --base-url`);
+  }
+  if (!flag) throw new CdnLogError('ProviderError', retentionOffMessage(zone));
+  const credential = 'token' in ctx.credentials ? 'the API token' : 'the email and global API key';
+  return `Cloudflare accepted ${credential} for zone ${zone}; log retention is on (checked GET /zones/${zone}${path})`;
 }

@@ -1,5 +1,5 @@
 import type { ProviderAdapter } from '../types';
-import { type CloudflareCredentials, type CloudflareSource, cloudflareCredentialsFromEnv, cloudflareSource, readCloudflareWindow } from './client';
+import { type CloudflareCredentials, type CloudflareSource, checkCloudflareAccess, cloudflareCredentialsFromEnv, cloudflareSource, readCloudflareWindow } from './client';
 import { CLOUDFLARE_API, CLOUDFLARE_LIMITS } from './limits';
 
 /** Cloudflare Logpull: nothing is pushed down, every filter runs while streaming. */
@@ -15,4 +15,5 @@ export const cloudflare: ProviderAdapter<CloudflareCredentials, CloudflareSource
   sourceName: (source) => source.zone,
   pushedDown: () => [],
   readWindow: readCloudflareWindow,
+  checkAccess: checkCloudflareAccess,
 };

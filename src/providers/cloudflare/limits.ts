@@ -10,6 +10,8 @@ export const CLOUDFLARE_LIMITS: ProviderLimits = {
   retentionMarginMs: MINUTE_MS,
   // "minimum delay in serving logs is 1m0s", plus 5 s for clock skew and time in flight.
   settleDelayMs: MINUTE_MS + 5 * SECOND_MS,
+  // Data for a window older than the settle delay never changes (seed 001); 5 min for clocks and stragglers.
+  immutableAfterMs: 5 * MINUTE_MS,
   // Responses stop at 10 GiB (§3.3, about 15M records); the docs do not say whether that is before
   // or after gzip, so allow three times as much decoded.
   maxBodyBytes: 32 * 1024 ** 3,

@@ -1,7 +1,7 @@
 import { badInput, type ErrorKind, missingCredentials } from '../../core/errors';
 import type { Filter } from '../../core/filter';
 import type { CdnLogRecord } from '../../core/record';
-import { formatTime } from '../../core/time';
+import { formatTime, MINUTE_MS } from '../../core/time';
 import type { TimeRange } from '../../core/windows';
 import { HttpClient } from '../../transport/http';
 import { credentialFromEnv } from '../credentials';
@@ -89,6 +89,13 @@ function pageUrl(ctx: Ctx, window: TimeRange, format: string, offset: number, li
   return `${ctx.baseUrl}${GCORE_DOWNLOAD_PATH}?${params}`;
 }
 
+/** The `format` option: the member Gcore zips, csv or tsv (default). */
+function pageFormat(ctx: Ctx): string {
+  const format = ctx.options.format ?? 'tsv';
+  if (format !== 'csv' && format !== 'tsv') throw badInput('format', `Gcore serves csv or tsv, not "${format}"`);
+  return format;
+}
+
 /** One page: a zip holding one CSV or TSV member with a header row. */
 async function* readPage(ctx: Ctx, window: TimeRange, format: string, offset: number, limit: number): AsyncIterable<CdnLogRecord[]> {
   const label = `Gcore ${gcoreSourceName(ctx.source)} window ${formatTime(window.fromMs)}..${formatTime(window.toMs)} offset ${offset}`;
@@ -110,8 +117,7 @@ async function* readPage(ctx: Ctx, window: TimeRange, format: string, offset: nu
  * offsets are stable. Filters Gcore has are sent as query parameters. Memory: one page (10000 rows).
  */
 export async function* readGcoreWindow(ctx: Ctx, window: TimeRange): AsyncIterable<CdnLogRecord[]> {
-  const format = ctx.options.format ?? 'tsv';
-  if (format !== 'csv' && format !== 'tsv') throw badInput('format', `Gcore serves csv or tsv, not "${format}"`);
+  const format = pageFormat(ctx);
   const max = GCORE_LIMITS.maxPageSize ?? 10_000;
   const limit = ctx.options.pageSize === undefined ? max : Number(ctx.options.pageSize);
   if (!Number.isInteger(limit) || limit < 1 || limit > max) throw badInput('pageSize', `Gcore pages hold 1 to ${max} rows, not "${ctx.options.pageSize}"`);
@@ -128,4 +134,22 @@ export async function* readGcoreWindow(ctx: Ctx, window: TimeRange): AsyncIterab
     if (page.length < pageLimit) return;
     offset += page.length;
   }
+}
+
+/**
+ * Health check: one page of the logs download with limit=1 over the last minute (Gcore's window has
+ * no lower bound and no settle delay). Gcore applies the resource as a filter, so a resource id or
+ * CNAME the account does not have answers like a resource without traffic: an empty page.
+ */
+export async function checkGcoreAccess(ctx: Ctx): Promise<string> {
+  const nowMs = ctx.nowMs();
+  const window = { fromMs: nowMs - MINUTE_MS, toMs: nowMs };
+  const format = pageFormat(ctx);
+  let rows = 0;
+  for await (const batch of readResumable(ctx.http, ctx.stats, () => readPage(ctx, window, format, 0, 1), ctx.signal)) rows += batch.length;
+  const source = 'resource' in ctx.source ? `resource ${ctx.source.resource}` : `CNAME ${ctx.source.cname}`;
+  const checked = `a logs download of ${formatTime(window.fromMs)}..${formatTime(window.toMs)} with limit=1`;
+  return rows > 0
+    ? `Gcore accepted the API key for ${source}; ${checked} returned a log row`
+    : `Gcore accepted the API key; ${checked} returned no rows for ${source}: fine for a quiet resource, but if it had traffic in that minute, check the ${'resource' in ctx.source ? 'resource id' : 'CNAME'} (Gcore answers an unknown one with no rows, not an error)`;
 }

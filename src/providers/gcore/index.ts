@@ -1,5 +1,5 @@
 import type { ProviderAdapter } from '../types';
-import { type GcoreCredentials, type GcoreSource, gcoreCredentialsFromEnv, gcorePushedDown, gcoreSource, gcoreSourceName, readGcoreWindow } from './client';
+import { checkGcoreAccess, type GcoreCredentials, type GcoreSource, gcoreCredentialsFromEnv, gcorePushedDown, gcoreSource, gcoreSourceName, readGcoreWindow } from './client';
 import { GCORE_API, GCORE_LIMITS } from './limits';
 
 /** Gcore CDN logs download: server-side filters for every family the API has. */
@@ -17,4 +17,5 @@ export const gcore: ProviderAdapter<GcoreCredentials, GcoreSource> = {
   sourceName: gcoreSourceName,
   pushedDown: gcorePushedDown,
   readWindow: readGcoreWindow,
+  checkAccess: checkGcoreAccess,
 };

@@ -8,6 +8,8 @@ export const GCORE_LIMITS: ProviderLimits = {
   retention: { utcDays: 3 },
   retentionMarginMs: 0,
   settleDelayMs: 0,
+  // Undocumented when late rows stop arriving: an hour, to be safe.
+  immutableAfterMs: HOUR_MS,
   maxPageSize: 10_000,
   // 100 million rows in 6 h (4,600 requests/s for one resource, all day): past that it is a loop.
   maxPagesPerWindow: 10_000,

@@ -1,7 +1,7 @@
 import { badInput, type ErrorKind, missingCredentials } from '../../core/errors';
 import type { Filter } from '../../core/filter';
 import type { CdnLogRecord } from '../../core/record';
-import { formatTime } from '../../core/time';
+import { formatTime, MINUTE_MS } from '../../core/time';
 import type { TimeRange } from '../../core/windows';
 import { HttpClient } from '../../transport/http';
 import { credentialFromEnv } from '../credentials';
@@ -178,4 +178,20 @@ export async function* readElsaWindow(ctx: Ctx, window: TimeRange): AsyncIterabl
     ctx.stats.notes.push(`split ${span} in two: its download reached the cap of ${count} documents`);
     parts.unshift({ fromMs: current.fromMs, toMs: mid }, { fromMs: mid, toMs: current.toMs });
   }
+}
+
+/**
+ * Health check: one signed download with count=1 over the last minute. ELSA refuses an unknown
+ * project by name (400); an empty zip means the key works and the project logged nothing then.
+ */
+export async function checkElsaAccess(ctx: Ctx): Promise<string> {
+  const nowMs = ctx.nowMs();
+  const part = { fromMs: nowMs - MINUTE_MS, toMs: nowMs };
+  let documents = 0;
+  for await (const batch of readResumable(ctx.http, ctx.stats, () => download(ctx, part, 1), ctx.signal)) documents += batch.length;
+  const { projectKey, projectId } = ctx.source;
+  return (
+    `NAVER ELSA accepted the access key for project ${projectKey} (id ${projectId}); a download of ` +
+    `${formatTime(part.fromMs)}..${formatTime(part.toMs)} with count=1 returned ${documents === 0 ? 'no documents (nothing logged in that minute)' : 'a document'}`
+  );
 }

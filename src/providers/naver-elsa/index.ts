@@ -1,5 +1,5 @@
 import type { ProviderAdapter } from '../types';
-import { type ElsaCredentials, type ElsaSource, elsaCredentialsFromEnv, elsaPushedDown, elsaSource, elsaSourceName, readElsaWindow } from './client';
+import { checkElsaAccess, type ElsaCredentials, type ElsaSource, elsaCredentialsFromEnv, elsaPushedDown, elsaSource, elsaSourceName, readElsaWindow } from './client';
 import { ELSA_API, ELSA_LIMITS } from './limits';
 
 /** NAVER Cloud ELSA logs download: application logs of a project, zipped JSON or CSV, split on the row cap. */
@@ -15,4 +15,5 @@ export const naverElsa: ProviderAdapter<ElsaCredentials, ElsaSource> = {
   sourceName: elsaSourceName,
   pushedDown: elsaPushedDown,
   readWindow: readElsaWindow,
+  checkAccess: checkElsaAccess,
 };

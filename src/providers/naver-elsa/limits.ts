@@ -11,6 +11,8 @@ export const ELSA_LIMITS: ProviderLimits = {
   retentionMarginMs: MINUTE_MS,
   // logTime is set when ELSA receives the log; nothing newer than now exists.
   settleDelayMs: 0,
+  // logTime is the application's; a document may be sent (sendTime) well after: an hour.
+  immutableAfterMs: HOUR_MS,
   // One zip member of at most 200000 documents.
   maxBodyBytes: 4 * 1024 ** 3,
 };

@@ -189,3 +189,19 @@ export async function* readDsaWindow(ctx: Ctx, window: TimeRange): AsyncIterable
     },
   );
 }
+
+/**
+ * Health check: one `GetDsaHostLogs` listing of today (the Beijing date) for the hosts, 10 per call.
+ * An unknown host is refused by name (4000); an hour appears about 2 h after it ends, so early in
+ * the Beijing day a working host lists nothing yet.
+ */
+export async function checkDsaAccess(ctx: Ctx): Promise<string> {
+  const today = beijingDate(ctx.nowMs());
+  const listed: HourPackage[] = [];
+  for (const hosts of batches(ctx.source.hosts, DSA_MAX_HOSTS_PER_CALL)) listed.push(...(await listPackages(ctx, hosts, today, today)));
+  const perHost = ctx.source.hosts.map((host) => `${listed.filter((p) => p.host === host).length} for ${host}`);
+  const count = `${listed.length} hourly package${listed.length === 1 ? '' : 's'}`;
+  const detail = ctx.source.hosts.length > 1 ? ` (${perHost.join(', ')})` : ` for ${ctx.source.hosts[0]}`;
+  const early = listed.length === 0 ? '; hours are listed about 2 h after they end, so none so far is normal early in the day or for a host without traffic' : '';
+  return `Tencent DSA accepted the key pair; GetDsaHostLogs lists ${count} of today (${today}, Beijing time)${detail}${early}`;
+}

@@ -16,6 +16,8 @@ export const DSA_LIMITS: ProviderLimits = {
   // Hours appear about 2 h after the fact (T1); an hour not yet listed is simply absent, so the
   // planner does not hold the range back (the exporter re-lists recent hours).
   settleDelayMs: 0,
+  // An hour's package is listed about 2 h after the hour ends.
+  immutableAfterMs: 3 * HOUR_MS,
   // One hourly package of one host; even a busy host stays far below this.
   maxBodyBytes: 16 * 1024 ** 3,
 };

@@ -1,6 +1,7 @@
 import { badInput, CdnLogError, type ErrorKind, isCdnLogError } from '../../core/errors';
 import type { Filter } from '../../core/filter';
 import type { CdnLogRecord } from '../../core/record';
+import { formatTime, HOUR_MS } from '../../core/time';
 import type { TimeRange } from '../../core/windows';
 import { HttpClient } from '../../transport/http';
 import { withRetry } from '../../transport/retry';
@@ -97,11 +98,10 @@ function isoSeconds(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
-/** One signed listing call: a page of up to 300 packages of the window. Signed per attempt. */
-async function listPage(ctx: Ctx, window: TimeRange, offset: number): Promise<PackagePage> {
+/** One signed listing call: a page of up to `limit` (default 300) packages of the window. Signed per attempt. */
+async function listPage(ctx: Ctx, window: TimeRange, offset: number, limit = EDGEONE_LIMITS.maxPageSize ?? 300): Promise<PackagePage> {
   const { zone, layer, ids } = ctx.source;
   const action = EDGEONE_ACTION[layer];
-  const limit = EDGEONE_LIMITS.maxPageSize ?? 300;
   const request: Record<string, unknown> = {
     StartTime: isoSeconds(Math.floor(window.fromMs / 1000) * 1000),
     EndTime: isoSeconds(Math.ceil(window.toMs / 1000) * 1000),
@@ -205,4 +205,21 @@ export async function* readEdgeOneWindow(ctx: Ctx, window: TimeRange): AsyncIter
     offset += page.listed;
     if (page.listed === 0 || offset >= page.totalCount) return;
   }
+}
+
+/**
+ * Health check: one listing with Limit=1 over the last hour. Unknown zones, proxies and domains are
+ * refused by name; TotalCount says how many packages the hour has (an hour is listed about 30 min
+ * after it ends, so 0 is normal in the first half of each hour or for a quiet zone).
+ */
+export async function checkEdgeOneAccess(ctx: Ctx): Promise<string> {
+  const nowMs = ctx.nowMs();
+  const window = { fromMs: nowMs - HOUR_MS, toMs: nowMs };
+  const { totalCount } = await listPage(ctx, window, 0, 1);
+  const action = EDGEONE_ACTION[ctx.source.layer];
+  const quiet = totalCount === 0 ? ' (packages are listed about 30 min after their hour ends)' : '';
+  return (
+    `Tencent EdgeOne accepted the key pair for ${edgeOneSourceName(ctx.source)}; ${action} with Limit=1 over ` +
+    `${formatTime(window.fromMs)}..${formatTime(window.toMs)} answered TotalCount ${totalCount}${quiet}`
+  );
 }

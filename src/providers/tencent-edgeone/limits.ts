@@ -14,6 +14,8 @@ export const EDGEONE_LIMITS: ProviderLimits = {
   retentionMarginMs: HOUR_MS,
   // Packages appear about 30 min after their hour; an hour not yet listed is absent, not an error.
   settleDelayMs: 0,
+  // Packages "complete within 24 h" (T12).
+  immutableAfterMs: DAY_MS,
   maxPageSize: 300,
   // 300,000 packages in a day: 6,000 domains or proxies with a package in both areas every hour.
   maxPagesPerWindow: 1_000,

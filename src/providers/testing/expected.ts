@@ -6,6 +6,7 @@ import { FIELD_NAMES } from '../../core/fields';
 import { type CdnLogRecord, emptyRecord, severityFromStatus } from '../../core/record';
 import type { TrafficEvent } from '../../emulators';
 import { HttpClient } from '../../transport/http';
+import { emptyStats, type ReadContext } from '../types';
 
 const PROTOCOL_VERSION: Record<TrafficEvent['protocol'], string> = { 'HTTP/1.0': '1.0', 'HTTP/1.1': '1.1', 'HTTP/2': '2', 'HTTP/3': '3' };
 
@@ -185,6 +186,22 @@ export function fastClient(): HttpClient {
     headersTimeoutMs: 2_000,
     retry: { maxAttempts: 6, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterMs: 1_000 },
   });
+}
+
+/**
+ * A read context on an emulator, as runQuery builds one (no filters, no options, fresh stats), for
+ * calling an adapter's own functions (readWindow, checkAccess) directly.
+ */
+export function readContext<C, S>(on: { http: HttpClient; baseUrl: string; credentials: C; source: S; nowMs: () => number }): ReadContext<C, S> {
+  return {
+    ...on,
+    filters: [],
+    options: {},
+    stats: emptyStats(),
+    stillWanted: () => undefined,
+    maxDecodedBytes: 1 << 30,
+    trustedPackageOrigins: [on.baseUrl],
+  };
 }
 
 export async function collect(records: AsyncIterable<CdnLogRecord[]>): Promise<CdnLogRecord[]> {
