@@ -28,7 +28,7 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
   const emulators = await startFromArgs(argv);
   if (!emulators) return (io.stdout(DEMO_HELP + '\n'), EXIT.ok);
   let bridge: RunningBridge;
-  const token = io.env.CDN_LOG_BRIDGE_TOKEN ?? randomBytes(24).toString('hex');
+  const token = io.env.CDN_LOG_BRIDGE_TOKEN || randomBytes(24).toString('hex');
   const bridgeOptions = { token, demo: emulators, cacheDir: path.join(tmpdir(), 'cdn-log-bridge-demo-cache'), logLevel: 'warn', logDestination: process.stderr };
   try {
     bridge = await startBridge({ ...bridgeOptions, port: DEFAULT_BRIDGE_PORT });

@@ -5,7 +5,7 @@
  * with its kind, never a secret.
  */
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -348,6 +348,26 @@ describe('errors are HTTP answers with their kind', () => {
     expect(logs).not.toContain(secret.slice(0, 12));
     expect(logs).not.toContain(TOKEN.slice(0, 12));
     for (const d of fleet.describe()) for (const value of Object.values(d.credentials)) expect(logs).not.toContain(value);
+  });
+});
+
+describe('the README', () => {
+  it('every curl line of the bridge section works as pasted against the demo', async () => {
+    const readme = await readFile(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const lines = readme.split('\n').filter((l) => l.startsWith('curl -s '));
+    expect(lines.length).toBeGreaterThanOrEqual(9);
+    for (const line of lines) {
+      const body = /-d '(.*)'$/.exec(line)?.[1];
+      const route = /\$B(\/[^ "']*)/.exec(line)![1];
+      const res = await request(`${bridge.url}${route}`, {
+        method: body === undefined ? 'GET' : 'POST',
+        headers: { ...(line.includes('Authorization') ? { authorization: `Bearer ${TOKEN}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
+        body,
+      });
+      const text = await res.body.text();
+      expect([line, res.statusCode]).toEqual([line, 200]);
+      if (body) expect(JSON.parse(text).state).toMatch(/^(done|running)$/);
+    }
   });
 });
 

@@ -223,6 +223,11 @@ export class QueryExecution {
     return this.cancelledBecause !== null;
   }
 
+  /** Entries the stats aggregator holds (0 for logs): bounded whatever the number of distinct values. */
+  statsStateSize(): number {
+    return this.aggregator?.stateSize() ?? 0;
+  }
+
   /** Removes credentials from a text about to leave the process. */
   scrub(text: string): string {
     return this.run.scrubber.scrub(text);

@@ -7,7 +7,7 @@
  */
 
 import { createHash, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
 import { CdnLogError, type ErrorKind, isCdnLogError } from '../core/errors';
 import { FIELD_CATALOGUE } from '../core/fields';
@@ -127,7 +127,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     },
     options.logDestination,
   );
-  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: 1024 * 1024, disableRequestLogging: true, return503OnClosing: true });
+  // fastify's own request lines are off: the onResponse hook logs one line per request, without headers.
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, bodyLimit: 1024 * 1024, logController: new LogController({ disableRequestLogging: true }), return503OnClosing: true });
 
   app.addHook('onRequest', async (request) => {
     (request as { startedAt?: number }).startedAt = performance.now();
@@ -223,6 +224,8 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     }
     watch(job, prepared.adapter.id, bq.mode);
     await waitFor(job, bq.waitMs, res);
+    // The client has its answer now: the abandonment clock starts here.
+    job.lastSeenMs = nowMs();
     return reply(res, job);
   });
 
@@ -309,7 +312,15 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     return metrics.registry.metrics();
   });
 
-  const address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? DEFAULT_BRIDGE_PORT });
+  let address: string;
+  try {
+    address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? DEFAULT_BRIDGE_PORT });
+  } catch (err) {
+    // A port in use: leave nothing open behind the error.
+    jobs.close();
+    await Promise.all([app.close(), cache?.close(), http.close()]);
+    throw err;
+  }
   app.log.info({ url: address, demo: demo !== null, cache: cache !== null }, 'bridge listening');
   return {
     url: address,

@@ -53,7 +53,7 @@ export function serveSettings(argv: string[], env: Record<string, string | undef
   });
   if (opts.help) return null;
   const demo = opts.demo ?? demoDefault;
-  const given = opts.token ?? env.CDN_LOG_BRIDGE_TOKEN;
+  const given = opts.token ?? (env.CDN_LOG_BRIDGE_TOKEN || undefined);
   if (given !== undefined && given.length < 16) throw badInput('token', 'the bridge token must be at least 16 characters (e.g. openssl rand -hex 24)');
   if (given === undefined && !demo) throw badInput('token', 'the bridge needs a token: pass --token or set CDN_LOG_BRIDGE_TOKEN (or run with --demo)');
   return {

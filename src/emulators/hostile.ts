@@ -7,7 +7,7 @@
  */
 
 import { once } from 'node:events';
-import { createServer, type IncomingHttpHeaders } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -52,6 +52,19 @@ export interface HostileProvider {
 
 const MAX_LOGGED = 10_000;
 
+/** Waits for a full response buffer to drain, or for the response to close; leaves no listener behind. */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
 function bytesOf(body: string | Uint8Array | undefined): Buffer {
   return body === undefined ? Buffer.alloc(0) : typeof body === 'string' ? Buffer.from(body) : Buffer.from(body);
 }
@@ -92,7 +105,7 @@ export async function startHostileProvider(script: HostileScript): Promise<Hosti
           res.writeHead(answer.status, { 'content-type': 'text/plain', ...answer.headers });
           const chunk = Buffer.from(answer.chunk ?? 'x'.repeat(16 * 1024));
           while (!res.destroyed && !closing.signal.aborted) {
-            if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+            if (!res.write(chunk)) await drainedOrClosed(res);
           }
           return;
         }
