@@ -195,11 +195,15 @@ describe('windows downloaded once', () => {
     const first = await query({ provider: 'cloudflare', ...range, limit: 50 });
     expect(first.body.meta.windows.fromCache).toBe(0);
     const before = cloudflare.requests.length;
+    // Another query over the same window: its records come from the window cache.
+    const other = await query({ provider: 'cloudflare', ...range, limit: 20, sort: 'asc' });
+    expect(other.body.meta.windows).toEqual({ planned: 1, done: 1, fromCache: 1 });
+    expect(other.body.meta.providerRequests).toBe(0);
+    // The same query again: its whole answer is kept.
     const again = await query({ provider: 'cloudflare', ...range, limit: 50 });
-    expect(again.body.meta.windows).toEqual({ planned: 1, done: 1, fromCache: 1 });
-    expect(again.body.meta.providerRequests).toBe(0);
-    expect(cloudflare.requests.length).toBe(before);
+    expect(again.body.meta.answeredFromMemory).toBe(true);
     expect(again.body.logs.values.id).toEqual(first.body.logs.values.id);
+    expect(cloudflare.requests.length).toBe(before);
   });
 
   it('eight concurrent identical queries cause one provider request per window', async () => {

@@ -6,6 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { CdnLogError } from '../core/errors';
+import { credentialValues } from '../core/secrets';
 import type { CdnLogRecord, ProviderId } from '../core/record';
 import { StatsAggregator, type StatsResult } from '../core/stats';
 import { formatTime, HOUR_MS } from '../core/time';
@@ -15,6 +16,7 @@ import { providerAdapter } from '../providers/registry';
 import { type QueryBudget, type QueryMeta, type QueryRun, runQuery, type WindowReader } from '../providers/run';
 import type { ProviderAdapter } from '../providers/types';
 import type { HttpClient } from '../transport/http';
+import { AnswerCache } from './answer-cache';
 import type { BridgeQuery } from './api';
 import { credentialEnvFromHeaders, credentialHeader } from './credentials';
 import { type LogsColumns, logsColumns } from './logs-frame';
@@ -69,6 +71,8 @@ export interface BridgeMeta {
   pushedDown: QueryMeta['pushedDown'];
   notes: string[];
   elapsedMs: number;
+  /** Set when the answer is one kept from an identical earlier query over settled windows. */
+  answeredFromMemory?: boolean;
 }
 
 export interface QueryAnswer {
@@ -132,6 +136,18 @@ export function prepare(ctx: BridgeContext, bq: BridgeQuery, headers: Record<str
     throw err;
   }
   return { adapter, credentials, baseUrl, trustedPackageOrigins };
+}
+
+/**
+ * The key of a query's answer when every window it reads has settled (its end is older than the
+ * provider's immutability horizon), so that the same query always gets the same answer; else null.
+ */
+export function settledAnswerKey(bq: BridgeQuery, prepared: Prepared, nowMs: number): string | null {
+  const horizon = prepared.adapter.limits.immutableAfterMs;
+  if (horizon === undefined || bq.query.toMs + horizon > nowMs) return null;
+  const account = createHash('sha256').update(credentialValues(prepared.credentials).join('\n')).digest('hex');
+  const { waitMs: _waitMs, ...asked } = bq;
+  return AnswerCache.key([asked, account, prepared.baseUrl ?? prepared.adapter.defaultBaseUrl]);
 }
 
 /** The cache's reader for runQuery: every window through the store, kept when settled. */

@@ -25,6 +25,7 @@ export class BridgeMetrics {
     labelNames: ['provider', 'source'],
     registers: [this.registry],
   });
+  readonly answersFromMemory = new Counter({ name: 'cdn_bridge_answers_from_memory_total', help: 'Queries over settled ranges answered from the answers kept in memory', registers: [this.registry] });
   readonly queriesRunning = new Gauge({ name: 'cdn_bridge_queries_running', help: 'Queries running now', registers: [this.registry] });
   readonly queryDuration = new Histogram({
     name: 'cdn_bridge_query_duration_seconds',

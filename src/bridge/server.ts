@@ -19,7 +19,8 @@ import { emptyStats } from '../providers/types';
 import { HttpClient, type HttpClientOptions } from '../transport/http';
 import { parseBridgeQuery } from './api';
 import { allCredentialHeaders } from './credentials';
-import { type BridgeContext, DEFAULT_BUDGET, prepare, QueryExecution } from './execute';
+import { AnswerCache } from './answer-cache';
+import { type BridgeContext, DEFAULT_BUDGET, prepare, QueryExecution, settledAnswerKey } from './execute';
 import { DEFAULT_JOB_OPTIONS, type JobOptions, JobRegistry, type JobView, type QueryJob } from './jobs';
 import { BridgeMetrics } from './metrics';
 import { WindowCache } from './window-cache';
@@ -41,6 +42,8 @@ export interface BridgeOptions {
   logDestination?: DestinationStream;
   logLevel?: string;
   nowMs?: () => number;
+  /** Bound on the answers kept in memory for repeated queries over settled ranges. */
+  answerCacheMaxBytes?: number;
 }
 
 export interface RunningBridge {
@@ -55,6 +58,7 @@ export interface RunningBridge {
 
 export const DEFAULT_BRIDGE_PORT = 8787;
 export const DEFAULT_CACHE_MAX_BYTES = 2 * 1024 ** 3;
+export const DEFAULT_ANSWER_CACHE_MAX_BYTES = 64 * 1024 ** 2;
 
 const STATUS_BY_KIND: Record<ErrorKind, number> = {
   BadInput: 400,
@@ -117,6 +121,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     onWindow: (provider, source) => metrics.windows.inc({ provider, source }),
   };
   const jobs = new JobRegistry({ ...DEFAULT_JOB_OPTIONS, ...options.jobs }, nowMs);
+  const answers = new AnswerCache<JobView>(options.answerCacheMaxBytes ?? DEFAULT_ANSWER_CACHE_MAX_BYTES);
   // The bridge's own token and every provider credential header: never in a log line.
   const secretHeaders = ['authorization', ...allCredentialHeaders(availableProviders().map((id) => providerAdapter(id)))];
   const logger = pino(
@@ -178,11 +183,16 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     return res.code(200).send(view);
   }
 
-  function watch(job: QueryJob, provider: string, mode: string): void {
+  function watch(job: QueryJob, provider: string, mode: string, answerKey: string | null = null): void {
     metrics.queriesRunning.inc();
     job.settled.then(() => {
       metrics.queriesRunning.dec();
       const m = job.execution.meta;
+      // A whole answer over settled windows is the same next time: keep it (not one a budget cut short).
+      if (answerKey !== null && job.state === 'done' && (m.truncatedBy === null || m.truncatedBy === 'limit')) {
+        const view = job.view();
+        answers.set(answerKey, view, JSON.stringify(view).length);
+      }
       metrics.providerRequests.inc({ provider }, m.requests);
       metrics.providerBytes.inc({ provider }, m.bytes);
       metrics.queryDuration.observe({ provider, mode, state: job.state }, (nowMs() - job.execution.startedMs) / 1000);
@@ -215,6 +225,12 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
   app.post('/api/v1/query', async (request, res) => {
     const bq = parseBridgeQuery(request.body, nowMs());
     const prepared = prepare(ctx, bq, request.headers);
+    const answerKey = settledAnswerKey(bq, prepared, nowMs());
+    const known = answerKey === null ? undefined : answers.get(answerKey);
+    if (known) {
+      metrics.answersFromMemory.inc();
+      return res.code(200).send({ ...known, meta: { ...known.meta, answeredFromMemory: true } });
+    }
     let job: QueryJob;
     try {
       job = jobs.start(new QueryExecution(ctx, bq, prepared));
@@ -222,7 +238,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
       if (isCdnLogError(err, 'RateLimited')) throw new HttpError(429, 'Busy', err.message);
       throw err;
     }
-    watch(job, prepared.adapter.id, bq.mode);
+    watch(job, prepared.adapter.id, bq.mode, answerKey);
     await waitFor(job, bq.waitMs, res);
     // The client has its answer now: the abandonment clock starts here.
     job.lastSeenMs = nowMs();

@@ -25,7 +25,8 @@ async function newDir(): Promise<string> {
 }
 
 async function openCache(options: Partial<WindowCacheOptions> & { dir: string }): Promise<WindowCache> {
-  const cache = await WindowCache.open({ maxBytes: 1 << 30, ...options });
+  // One append per batch, as the tests count appends (disk failures, pacing); the bridge gathers batches.
+  const cache = await WindowCache.open({ maxBytes: 1 << 30, spoolBatchRecords: 1, ...options });
   caches.push(cache);
   return cache;
 }
@@ -147,6 +148,18 @@ const KEY = 'cloudflare|acct:9f86d081|zone-1|2026-01-15T10:00Z..11:00Z|fields=al
 // ---------------------------------------------------------------- tests
 
 describe('WindowCache', () => {
+  it('gathers small batches into larger spool appends (the default) and keeps them all, in order', async () => {
+    const dir = await newDir();
+    const cache = await WindowCache.open({ dir, maxBytes: 1 << 30 });
+    const records = windowRecords('g', 5000);
+    const fake = fakeFetch(records, { batchSize: 50 });
+    expect((await readAll(cache.read(KEY, fake.fetch, { keep: true }))).records).toEqual(records);
+    const again = await readAll(cache.read(KEY, fake.fetch, { keep: true }));
+    expect(again.records).toEqual(records);
+    expect(fake.calls).toBe(1);
+    await cache.close();
+  });
+
   it('serves a kept window from disk: equal records, no second fetch, files named by sha256 of the key', async () => {
     const dir = await newDir();
     const cache = await openCache({ dir });

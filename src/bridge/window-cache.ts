@@ -29,6 +29,8 @@ export interface WindowCacheOptions {
   maxBytes: number;
   /** The file operations used; node:fs/promises unless a test passes a disk that fails. */
   fs?: WindowCacheFs;
+  /** Records gathered before one append to a spool (default SPOOL_BATCH_RECORDS); 1 appends each batch as it comes. */
+  spoolBatchRecords?: number;
 }
 
 export type WindowSourceKind = 'cache' | 'download' | 'shared';
@@ -107,6 +109,11 @@ const TMP_PREFIX = 'tmp-';
 const ENTRY_FILE = /^([0-9a-f]{64})(\.ndjson\.gz|\.meta\.json)$/;
 /** Records per batch read back from disk. */
 const BATCH_RECORDS = 1000;
+/**
+ * Records gathered before one append to a spool (one sync-flushed gzip step and one write): providers
+ * hand over a 64 KiB chunk's worth at a time. A fetch that waits on the network commits what it has.
+ */
+const SPOOL_BATCH_RECORDS = 2000;
 /** Compressed bytes per read of a spool or entry: decoded, that is a few hundred records. */
 const READ_CHUNK_BYTES = 64 * 1024;
 const HASH_CHUNK_BYTES = 1024 * 1024;
@@ -155,6 +162,7 @@ export class WindowCache {
     private readonly dir: string,
     private readonly maxBytes: number,
     private readonly fs: WindowCacheFs,
+    private readonly spoolBatchRecords: number,
   ) {}
 
   /** Opens (creating) the directory, keeps the valid entries it holds and deletes leftovers. */
@@ -163,7 +171,7 @@ export class WindowCache {
     if (typeof options.maxBytes !== 'number' || !(options.maxBytes >= 0) || !Number.isFinite(options.maxBytes)) {
       throw badInput('maxBytes', `must be a number of bytes >= 0 (e.g. 10737418240 for 10 GiB), got ${String(options.maxBytes)}`);
     }
-    const cache = new WindowCache(path.resolve(options.dir), options.maxBytes, options.fs ?? nodeWindowCacheFs);
+    const cache = new WindowCache(path.resolve(options.dir), options.maxBytes, options.fs ?? nodeWindowCacheFs, options.spoolBatchRecords ?? SPOOL_BATCH_RECORDS);
     await cache.fs.mkdir(cache.dir);
     await cache.scan();
     return cache;
@@ -313,26 +321,43 @@ export class WindowCache {
     try {
       writer = await this.createSpool(download);
       const iterator = fetch(signal)[Symbol.asyncIterator]();
+      // Providers hand over small batches (a 64 KiB chunk's worth); each append is a sync-flushed
+      // gzip step and a write, so batches are gathered to SPOOL_BATCH_RECORDS first.
+      let gathered = '';
+      let gatheredRecords = 0;
+      const commit = async (): Promise<void> => {
+        if (gatheredRecords === 0) return;
+        const text = gathered;
+        const count = gatheredRecords;
+        gathered = '';
+        gatheredRecords = 0;
+        if (writer !== undefined && !download.spoolFailed) {
+          try {
+            await writer.append(text);
+            download.spoolBytes = writer.bytes;
+            download.spoolRecords += count;
+            download.changed.fire();
+            return;
+          } catch {
+            this.spoolFailed(download, writer);
+          }
+        }
+        await broadcast(download, text);
+      };
       try {
         for (;;) {
-          const step = await untilAborted(iterator.next(), signal);
+          const next = untilAborted(iterator.next(), signal);
+          // Readers must not wait on gathered records while the fetch waits on the network.
+          if (gatheredRecords > 0 && !(await readyNow(next))) await commit();
+          const step = await next;
           if (step.done) break;
           const batch = step.value;
           if (batch.length === 0) continue;
-          const text = ndjson(batch);
-          if (writer !== undefined && !download.spoolFailed) {
-            try {
-              await writer.append(text);
-              download.spoolBytes = writer.bytes;
-              download.spoolRecords += batch.length;
-              download.changed.fire();
-              continue;
-            } catch {
-              this.spoolFailed(download, writer);
-            }
-          }
-          await broadcast(download, text);
+          gathered += ndjson(batch);
+          gatheredRecords += batch.length;
+          if (gatheredRecords >= this.spoolBatchRecords) await commit();
         }
+        await commit();
       } catch (err) {
         // Aborted, or failed on our side: the fetch may be stuck where it cannot see its signal; let it end in the background.
         void Promise.resolve(iterator.return?.()).catch(ignore);
@@ -1006,3 +1031,14 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
 }
 
 function ignore(): void {}
+
+/** True when `promise` settles before the event loop turns (the next batch is already decoded). */
+function readyNow(promise: Promise<unknown>): Promise<boolean> {
+  return Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    new Promise<boolean>((resolve) => setImmediate(() => resolve(false))),
+  ]);
+}
