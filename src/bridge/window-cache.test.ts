@@ -148,6 +148,21 @@ const KEY = 'cloudflare|acct:9f86d081|zone-1|2026-01-15T10:00Z..11:00Z|fields=al
 // ---------------------------------------------------------------- tests
 
 describe('WindowCache', () => {
+  it('hands the records a download fetches to its callers as they are, not decoded back from the spool', async () => {
+    const dir = await newDir();
+    const cache = await WindowCache.open({ dir, maxBytes: 1 << 30 });
+    const records = windowRecords('h', 3000);
+    const fake = fakeFetch(records, { batchSize: 100 });
+    const result = await readAll(cache.read(KEY, fake.fetch, { keep: true }));
+    expect(result.records).toEqual(records);
+    expect(result.records.every((r, i) => r === records[i])).toBe(true);
+    // A second read decodes the kept entry: equal records, new objects.
+    const again = await readAll(cache.read(KEY, fake.fetch, { keep: true }));
+    expect(again.records).toEqual(records);
+    expect(again.records[0]).not.toBe(records[0]);
+    await cache.close();
+  });
+
   it('gathers small batches into larger spool appends (the default) and keeps them all, in order', async () => {
     const dir = await newDir();
     const cache = await WindowCache.open({ dir, maxBytes: 1 << 30 });

@@ -324,14 +324,24 @@ export class WindowCache {
       // Providers hand over small batches (a 64 KiB chunk's worth); each append is a sync-flushed
       // gzip step and a write, so batches are gathered to SPOOL_BATCH_RECORDS first.
       let gathered = '';
+      let gatheredBatches: CdnLogRecord[][] = [];
       let gatheredRecords = 0;
       const commit = async (): Promise<void> => {
         if (gatheredRecords === 0) return;
         const text = gathered;
         const count = gatheredRecords;
+        const batches = gatheredBatches;
         gathered = '';
+        gatheredBatches = [];
         gatheredRecords = 0;
         if (writer !== undefined && !download.spoolFailed) {
+          // Callers that have caught up get the batch now, while it is compressed and written; the others
+          // will read it from the spool. A caller switches over only when no batch is in between.
+          await roomForLiveBatch(download);
+          const batch = batches.length === 1 ? batches[0] : batches.flat();
+          for (const share of download.shares) share.live?.push(batch);
+          download.handedOverRecords += count;
+          download.changed.fire();
           try {
             await writer.append(text);
             download.spoolBytes = writer.bytes;
@@ -340,6 +350,9 @@ export class WindowCache {
             return;
           } catch {
             this.spoolFailed(download, writer);
+            // Those who had it live have it; the rest get it from memory.
+            await broadcast(download, text, (share) => share.live === null);
+            return;
           }
         }
         await broadcast(download, text);
@@ -354,6 +367,7 @@ export class WindowCache {
           const batch = step.value;
           if (batch.length === 0) continue;
           gathered += ndjson(batch);
+          gatheredBatches.push(batch);
           gatheredRecords += batch.length;
           if (gatheredRecords >= this.spoolBatchRecords) await commit();
         }
@@ -609,6 +623,8 @@ class Download {
   /** Bytes and records of the spool that readers may decode: whole batches, sync-flushed. */
   spoolBytes = 0;
   spoolRecords = 0;
+  /** Records handed to the callers that read live; ahead of spoolRecords while a batch is being written. */
+  handedOverRecords = 0;
   /** No more bytes will be appended: the gzip trailer is written, or the disk failed. */
   spoolClosed = false;
   spoolFailed = false;
@@ -653,6 +669,11 @@ class Download {
 /** One caller's part in a download: its queue (memory fallback only) and its hold on the spool. */
 class Share {
   readonly queue: string[] = [];
+  /**
+   * Once the caller has read everything committed to the spool: the batches committed after that,
+   * handed over as they are (no decoding them back from disk). Null while it is still catching up.
+   */
+  live: CdnLogRecord[][] | null = null;
   private leaving: Promise<void> | undefined;
   private readonly onAbort = (): void => void this.leave();
 
@@ -713,10 +734,21 @@ async function* readDownload(download: Download, share: Share, signal: AbortSign
     },
     changed: () => download.changed.next(),
   };
-  yield* readSpool(view, signal);
+  // Catch up from the spool; from then on, take the batches the download hands over as they come.
+  yield* readSpool(view, signal, () => {
+    if (download.spoolClosed || download.spoolRecords !== download.handedOverRecords) return false;
+    share.live = [];
+    return true;
+  });
   for (;;) {
     signal?.throwIfAborted();
     view.check();
+    const batch = share.live?.shift();
+    if (batch !== undefined) {
+      download.sharesChanged.fire();
+      yield batch;
+      continue;
+    }
     const text = share.queue.shift();
     if (text !== undefined) {
       download.sharesChanged.fire();
@@ -735,7 +767,7 @@ async function* readDownload(download: Download, share: Share, signal: AbortSign
  * Batches hold up to BATCH_RECORDS; what is decoded is handed out before waiting, so callers see records
  * as the download brings them. Every record counted as committed must come out, and no more.
  */
-async function* readSpool(view: SpoolView, signal: AbortSignal | undefined): AsyncGenerator<CdnLogRecord[]> {
+async function* readSpool(view: SpoolView, signal: AbortSignal | undefined, caughtUp?: () => boolean): AsyncGenerator<CdnLogRecord[]> {
   const decoder = new RecordDecoder();
   let position = 0;
   let decoded = 0;
@@ -772,6 +804,9 @@ async function* readSpool(view: SpoolView, signal: AbortSignal | undefined): Asy
         yield batch;
         continue;
       }
+      // Everything committed is decoded and handed out: a download's caller may switch to its batches
+      // (checked and switched in one synchronous step, so no commit falls between the two).
+      if (caughtUp !== undefined && position === view.bytes && decoded === view.records && caughtUp()) return;
       await untilAborted(view.changed(), signal);
     }
   } finally {
@@ -896,13 +931,21 @@ function reviveRecord(line: string): CdnLogRecord {
   return record;
 }
 
-/** The memory fallback: every caller gets the batch; the download waits while any caller is MAX_QUEUED_BATCHES behind. */
-async function broadcast(download: Download, text: string): Promise<void> {
+/** Waits while a caller that has caught up is MAX_QUEUED_BATCHES behind: memory stays bounded by the slowest reader. */
+async function roomForLiveBatch(download: Download): Promise<void> {
   const signal = download.controller.signal;
-  while ([...download.shares].some((share) => share.queue.length >= MAX_QUEUED_BATCHES)) {
+  while ([...download.shares].some((share) => share.live !== null && share.live.length >= MAX_QUEUED_BATCHES)) {
     await untilAborted(download.sharesChanged.next(), signal);
   }
-  for (const share of download.shares) share.queue.push(text);
+}
+
+/** The memory fallback: every caller gets the batch; the download waits while any caller is MAX_QUEUED_BATCHES behind. */
+async function broadcast(download: Download, text: string, to: (share: Share) => boolean = () => true): Promise<void> {
+  const signal = download.controller.signal;
+  while ([...download.shares].some((share) => to(share) && share.queue.length >= MAX_QUEUED_BATCHES)) {
+    await untilAborted(download.sharesChanged.next(), signal);
+  }
+  for (const share of download.shares) if (to(share)) share.queue.push(text);
   download.changed.fire();
 }
 
