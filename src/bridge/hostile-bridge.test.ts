@@ -13,19 +13,10 @@ import { request } from 'undici';
 import type { EmulatorFleet } from '../emulators';
 import { type HostileAnswer, type HostileProvider, startHostileProvider } from '../emulators/hostile';
 import { oneMemberZip } from '../emulators/zip';
+import { CANARY, CANARY_FRAGMENTS, FAST_HTTP } from '../testing/hostile-suite';
 import { type RunningBridge, startBridge } from './server';
 
 const TOKEN = 'hostile-bridge-token-0123456789ab';
-const CANARY = {
-  apiToken: 'CANARYcfTOKENq1w2e3r4t5y6u7i8o9p0',
-  apiKey: 'CANARYgcoreKEYa1s2d3f4g5h6j7k8l9',
-  secretId: 'AKIDCANARYsecretIDz1x2c3v4b5n6m7',
-  secretKey: 'CANARYtencentKEYq9w8e7r6t5y4u3i2',
-  accessKey: 'CANARYncpACCESSo1i2u3y4t5r6',
-  elsaSecretKey: 'CANARYncpSECRETp0o9i8u7y6t5r4e3',
-};
-const FRAGMENTS = Object.values(CANARY).flatMap((s) => Array.from({ length: s.length - 7 }, (_, i) => s.slice(i, i + 8)));
-
 let answer: HostileAnswer = { kind: 'reply', status: 500, body: 'down' };
 let kit: HostileProvider;
 let bridge: RunningBridge;
@@ -41,12 +32,13 @@ beforeAll(async () => {
     'tencent-edgeone': { zone: 'zone-abc123', domains: [] },
     'naver-elsa': { projectId: 1, projectKey: 'k' },
   };
+  const tencent = { secretId: CANARY.TENCENTCLOUD_SECRET_ID, secretKey: CANARY.TENCENTCLOUD_SECRET_KEY };
   const credentials: Record<string, Record<string, string>> = {
-    cloudflare: { apiToken: CANARY.apiToken },
-    gcore: { apiKey: CANARY.apiKey },
-    'tencent-dsa': { secretId: CANARY.secretId, secretKey: CANARY.secretKey },
-    'tencent-edgeone': { secretId: CANARY.secretId, secretKey: CANARY.secretKey },
-    'naver-elsa': { accessKey: CANARY.accessKey, secretKey: CANARY.elsaSecretKey },
+    cloudflare: { apiToken: CANARY.CLOUDFLARE_API_TOKEN },
+    gcore: { apiKey: CANARY.GCORE_API_KEY },
+    'tencent-dsa': tencent,
+    'tencent-edgeone': tencent,
+    'naver-elsa': { accessKey: CANARY.NCLOUD_ACCESS_KEY, secretKey: CANARY.NCLOUD_SECRET_KEY },
   };
   // The bridge in demo mode, whose "emulators" are all the hostile provider.
   const fleet = {
@@ -67,14 +59,7 @@ beforeAll(async () => {
     demo: fleet,
     cacheDir,
     logDestination,
-    http: {
-      headersTimeoutMs: 1_000,
-      bodyTimeoutMs: 1_000,
-      deadlineMs: 3_000,
-      textDeadlineMs: 800,
-      lowSpeed: { bytes: 256, windowMs: 300 },
-      retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1_000 },
-    },
+    http: FAST_HTTP,
   });
 });
 
@@ -157,5 +142,5 @@ afterAll(async () => {
   await bridge.close(1_000);
   await kit.close();
   await rm(cacheDir, { recursive: true, force: true });
-  expect(FRAGMENTS.filter((f) => text.includes(f))).toEqual([]);
+  expect(CANARY_FRAGMENTS.filter((f) => text.includes(f))).toEqual([]);
 });
