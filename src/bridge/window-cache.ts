@@ -119,9 +119,11 @@ const READ_CHUNK_BYTES = 64 * 1024;
 const HASH_CHUNK_BYTES = 1024 * 1024;
 /**
  * Measured on 140 MB of NDJSON (200k normalised records): level 4 deflates in 0.7 s to 13.2 MB, the
- * default 6 in 0.9 s to 11.9 MB, level 1 in 0.5 s to 14.3 MB. The spool is written while callers wait.
+ * default 6 in 0.9 s to 11.9 MB, level 1 in 0.5 s to 14.3 MB. The spool is written while a cold query
+ * waits (bench/bridge.bench.ts: level 1 took the cold stats query from 3.1-3.4x to 2.6-3.2x a plain
+ * read), and 8 % more disk is the cheaper side of that trade.
  */
-const GZIP_LEVEL = 4;
+const GZIP_LEVEL = 1;
 /** Only when the disk fails: batches held in memory per caller before the download waits for the slowest. */
 const MAX_QUEUED_BATCHES = 8;
 
