@@ -156,7 +156,8 @@ function cachedWindows(ctx: BridgeContext, provider: string, signal: AbortSignal
   if (!cache) return undefined;
   return (_window, identity, download) => {
     const key = createHash('sha256').update(identity.key).digest('hex');
-    const read = cache.read(key, download, { keep: identity.settled, signal });
+    // The answer does not wait for the spool to be written: the next read joins the download or finds the entry.
+    const read = cache.read(key, download, { keep: identity.settled, signal, waitForKeep: false });
     let counted = false;
     return {
       records: (async function* () {

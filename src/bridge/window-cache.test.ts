@@ -163,6 +163,22 @@ describe('WindowCache', () => {
     await cache.close();
   });
 
+  it('with waitForKeep false, a read ends with its last record while the spool is written; the next read still gets everything, with no second fetch', async () => {
+    const dir = await newDir();
+    const cache = await WindowCache.open({ dir, maxBytes: 1 << 30 });
+    const records = windowRecords('k', 6000);
+    const fake = fakeFetch(records, { batchSize: 100 });
+    expect((await readAll(cache.read(KEY, fake.fetch, { keep: true, waitForKeep: false }))).records).toEqual(records);
+    const next = cache.read(KEY, fake.fetch, { keep: true });
+    expect((await readAll(next)).records).toEqual(records);
+    expect(['shared', 'cache']).toContain(next.source());
+    expect(fake.calls).toBe(1);
+    const later = cache.read(KEY, fake.fetch, { keep: true });
+    expect((await readAll(later)).records).toEqual(records);
+    expect(later.source()).toBe('cache');
+    await cache.close();
+  });
+
   it('gathers small batches into larger spool appends (the default) and keeps them all, in order', async () => {
     const dir = await newDir();
     const cache = await WindowCache.open({ dir, maxBytes: 1 << 30 });

@@ -45,6 +45,12 @@ export interface WindowReadOptions {
   /** The window can no longer change: keep it on disk once downloaded. */
   keep: boolean;
   signal?: AbortSignal;
+  /**
+   * True (default): the records end once the window is kept, so that a read that follows finds the
+   * entry. False: they end as soon as the last record is handed over, while the spool may still be
+   * written (a later read then joins the download or finds the entry): an answer never waits on the disk.
+   */
+  waitForKeep?: boolean;
 }
 
 export type WindowFetch = (signal: AbortSignal) => AsyncIterable<CdnLogRecord[]>;
@@ -124,6 +130,8 @@ const HASH_CHUNK_BYTES = 1024 * 1024;
  * read), and 8 % more disk is the cheaper side of that trade.
  */
 const GZIP_LEVEL = 1;
+/** Fetched batches waiting to be written to the spool before the fetch waits for the disk. */
+const MAX_SPOOL_BACKLOG = 256;
 /** Only when the disk fails: batches held in memory per caller before the download waits for the slowest. */
 const MAX_QUEUED_BATCHES = 8;
 
@@ -250,7 +258,7 @@ export class WindowCache {
       setSource('shared');
       this.counts.shared++;
     }
-    const share = download.join(options.keep, signal);
+    const share = download.join(options.keep, signal, options.waitForKeep ?? true);
     try {
       yield* readDownload(download, share, signal);
     } finally {
@@ -323,62 +331,46 @@ export class WindowCache {
     try {
       writer = await this.createSpool(download);
       const iterator = fetch(signal)[Symbol.asyncIterator]();
-      // Providers hand over small batches (a 64 KiB chunk's worth); each append is a sync-flushed
-      // gzip step and a write, so batches are gathered to SPOOL_BATCH_RECORDS first.
-      let gathered = '';
-      let gatheredBatches: CdnLogRecord[][] = [];
-      let gatheredRecords = 0;
-      const commit = async (): Promise<void> => {
-        if (gatheredRecords === 0) return;
-        const text = gathered;
-        const count = gatheredRecords;
-        const batches = gatheredBatches;
-        gathered = '';
-        gatheredBatches = [];
-        gatheredRecords = 0;
-        if (writer !== undefined && !download.spoolFailed) {
-          // Callers that have caught up get the batch now, while it is compressed and written; the others
-          // will read it from the spool. A caller switches over only when no batch is in between.
-          await roomForLiveBatch(download);
-          const batch = batches.length === 1 ? batches[0] : batches.flat();
-          for (const share of download.shares) share.live?.push(batch);
-          download.handedOverRecords += count;
-          download.changed.fire();
-          try {
-            await writer.append(text);
-            download.spoolBytes = writer.bytes;
-            download.spoolRecords += count;
-            download.changed.fire();
-            return;
-          } catch {
-            this.spoolFailed(download, writer);
-            // Those who had it live have it; the rest get it from memory.
-            await broadcast(download, text, (share) => share.live === null);
-            return;
-          }
-        }
-        await broadcast(download, text);
-      };
+      // Each fetched batch goes at once to the callers that have caught up; the spool is written behind
+      // the fetch by its own task (gzip works off the main thread). At most MAX_SPOOL_BACKLOG batches
+      // wait to be written: memory stays bounded.
+      const backlog: Array<{ batch: CdnLogRecord[]; handedOver: boolean }> = [];
+      const backlogChanged = new Pulse();
+      let fetchEnded = false;
+      const writing = this.writeBehind(download, writer, backlog, backlogChanged, () => fetchEnded);
       try {
         for (;;) {
-          const next = untilAborted(iterator.next(), signal);
-          // Readers must not wait on gathered records while the fetch waits on the network.
-          if (gatheredRecords > 0 && !(await readyNow(next))) await commit();
-          const step = await next;
+          const step = await untilAborted(iterator.next(), signal);
           if (step.done) break;
           const batch = step.value;
           if (batch.length === 0) continue;
-          gathered += ndjson(batch);
-          gatheredBatches.push(batch);
-          gatheredRecords += batch.length;
-          if (gatheredRecords >= this.spoolBatchRecords) await commit();
+          let handedOver = false;
+          if (writer !== undefined && !download.spoolFailed) {
+            await roomForLiveBatch(download);
+            for (const share of download.shares) share.live?.push(batch);
+            download.handedOverRecords += batch.length;
+            handedOver = true;
+            download.changed.fire();
+          }
+          backlog.push({ batch, handedOver });
+          backlogChanged.fire();
+          // Without a spool the callers' queues pace the fetch (broadcast waits for the slowest).
+          const most = writer === undefined || download.spoolFailed ? 1 : MAX_SPOOL_BACKLOG;
+          while (backlog.length >= most) await untilAborted(backlogChanged.next(), signal);
         }
-        await commit();
       } catch (err) {
         // Aborted, or failed on our side: the fetch may be stuck where it cannot see its signal; let it end in the background.
         void Promise.resolve(iterator.return?.()).catch(ignore);
+        fetchEnded = true;
+        backlogChanged.fire();
+        await writing.catch(ignore);
         throw err;
       }
+      fetchEnded = true;
+      download.fetchDone = true;
+      backlogChanged.fire();
+      download.changed.fire();
+      await writing;
       if (writer !== undefined && !download.spoolFailed) {
         try {
           await writer.finish();
@@ -397,6 +389,51 @@ export class WindowCache {
       download.error = err;
       download.spoolClosed = true;
       download.changed.fire();
+    }
+  }
+
+  /**
+   * Writes the backlog of fetched batches to the spool, gathered to spoolBatchRecords, until the fetch
+   * has ended and the backlog is empty. When the disk fails (or there is no spool), the batches go to
+   * the callers from memory instead: to all, or to those that did not have them handed over.
+   */
+  private async writeBehind(
+    download: Download,
+    writer: SpoolWriter | undefined,
+    backlog: Array<{ batch: CdnLogRecord[]; handedOver: boolean }>,
+    backlogChanged: Pulse,
+    fetchEnded: () => boolean,
+  ): Promise<void> {
+    const signal = download.controller.signal;
+    for (;;) {
+      if (backlog.length === 0) {
+        if (fetchEnded()) return;
+        await untilAborted(backlogChanged.next(), signal);
+        continue;
+      }
+      const handedOver = backlog[0].handedOver;
+      let text = '';
+      let count = 0;
+      // A gathering holds batches of one kind (handed over or not), for the memory fallback below; and
+      // while the fetch waits on the network, what is there is written rather than held back.
+      while (backlog.length > 0 && backlog[0].handedOver === handedOver && count < this.spoolBatchRecords) {
+        const { batch } = backlog.shift()!;
+        text += ndjson(batch);
+        count += batch.length;
+      }
+      backlogChanged.fire();
+      if (writer !== undefined && !download.spoolFailed) {
+        try {
+          await writer.append(text);
+          download.spoolBytes = writer.bytes;
+          download.spoolRecords += count;
+          download.changed.fire();
+          continue;
+        } catch {
+          this.spoolFailed(download, writer);
+        }
+      }
+      await broadcast(download, text, handedOver ? (share) => share.live === null : undefined);
     }
   }
 
@@ -627,6 +664,8 @@ class Download {
   spoolRecords = 0;
   /** Records handed to the callers that read live; ahead of spoolRecords while a batch is being written. */
   handedOverRecords = 0;
+  /** The fetch has ended: callers reading live have every record once their queue is empty. */
+  fetchDone = false;
   /** No more bytes will be appended: the gzip trailer is written, or the disk failed. */
   spoolClosed = false;
   spoolFailed = false;
@@ -643,9 +682,9 @@ class Download {
     private readonly onRelease: () => Promise<void>,
   ) {}
 
-  join(keep: boolean, signal: AbortSignal | undefined): Share {
+  join(keep: boolean, signal: AbortSignal | undefined, waitForKeep = true): Share {
     this.keep ||= keep;
-    const share = new Share(this, signal);
+    const share = new Share(this, signal, waitForKeep);
     this.shares.add(share);
     return share;
   }
@@ -656,7 +695,8 @@ class Download {
 
   /** The last caller left: a fetch nobody reads is stopped, and nobody may join it any more. */
   lastShareLeft(): void {
-    if (this.state !== 'fetching') return; // fetched: the spool is kept or released as usual
+    // Fetched, or only the spool still being written: it is kept or released as usual.
+    if (this.state !== 'fetching' || this.fetchDone) return;
     this.onAbandoned();
     this.abort(new DOMException('every caller reading this window stopped or aborted', 'AbortError'));
   }
@@ -682,6 +722,7 @@ class Share {
   constructor(
     private readonly download: Download,
     private readonly signal: AbortSignal | undefined,
+    readonly waitForKeep: boolean,
   ) {
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
@@ -758,10 +799,13 @@ async function* readDownload(download: Download, share: Share, signal: AbortSign
       continue;
     }
     if (download.state === 'fetched') break;
+    // Reading live, it has every record once the fetch has ended (unless the disk failed and the rest
+    // comes from memory); the spool may still be being written.
+    if (!share.waitForKeep && share.live !== null && download.fetchDone && !download.spoolFailed) return;
     await untilAborted(download.changed.next(), signal);
   }
   // Ends once the window is kept (or not): a read that follows this one finds the entry.
-  while (!download.settled) await untilAborted(download.changed.next(), signal);
+  while (share.waitForKeep && !download.settled) await untilAborted(download.changed.next(), signal);
 }
 
 /**
