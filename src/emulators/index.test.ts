@@ -40,11 +40,18 @@ describe('startEmulators', () => {
   });
 
   it('starts only the providers asked for, on consecutive ports from the base port', async () => {
-    const probe = await startEmulators({ providers: ['gcore'] });
-    const basePort = Number(new URL(probe.describe()[0].baseUrl).port);
-    await probe.close();
-
-    const fleet = await startEmulators({ providers: ['gcore', 'cloudflare'], port: basePort });
+    // Ports below Linux's ephemeral range (32768-60999), where client sockets of concurrent tests
+    // cannot take basePort + 1 between a probe and the start; another tenant may, so try a few.
+    let fleet: Awaited<ReturnType<typeof startEmulators>> | undefined;
+    let basePort = 0;
+    for (let attempt = 0; fleet === undefined; attempt++) {
+      basePort = 20_000 + Math.floor(Math.random() * 10_000);
+      try {
+        fleet = await startEmulators({ providers: ['gcore', 'cloudflare'], port: basePort });
+      } catch (err) {
+        if (attempt >= 9 || (err as { code?: string }).code !== 'EADDRINUSE') throw err;
+      }
+    }
     try {
       expect(fleet.describe().map((d) => [d.provider, new URL(d.baseUrl).port])).toEqual([
         ['gcore', String(basePort)],
