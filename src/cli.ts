@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEFAULT_BRIDGE_PORT, type RunningBridge, startBridge } from './bridge/server';
@@ -29,7 +30,9 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
   if (!emulators) return (io.stdout(DEMO_HELP + '\n'), EXIT.ok);
   let bridge: RunningBridge;
   const token = io.env.CDN_LOG_BRIDGE_TOKEN || randomBytes(24).toString('hex');
-  const bridgeOptions = { token, demo: emulators, cacheDir: path.join(tmpdir(), 'cdn-log-bridge-demo-cache'), logLevel: 'warn', logDestination: process.stderr };
+  // A cache of its own, removed at exit: two demos never share one, and none is left behind.
+  const cacheDir = await mkdtemp(path.join(tmpdir(), 'cdn-log-bridge-demo-'));
+  const bridgeOptions = { token, demo: emulators, cacheDir, logLevel: 'warn', logDestination: process.stderr };
   try {
     bridge = await startBridge({ ...bridgeOptions, port: DEFAULT_BRIDGE_PORT });
   } catch (err) {
@@ -51,6 +54,7 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
   await untilStopped();
   await bridge.close();
   await emulators.close();
+  await rm(cacheDir, { recursive: true, force: true });
   return 0;
 }
 
