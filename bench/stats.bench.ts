@@ -10,6 +10,7 @@ import { type CdnLogRecord, emptyRecord } from '../src/core/record';
 import { StatsAggregator, type StatsSpec } from '../src/core/stats';
 import { HOUR_MS } from '../src/core/time';
 import { type Comparison, type Pass, compare, spread } from './measure';
+import { Dice } from '../src/emulators/random';
 
 const RECORDS = 1_000_000;
 const WARMUP_ROUNDS = 2;
@@ -18,16 +19,10 @@ const FROM = Date.parse('2026-11-22T00:00:00Z');
 const TO = FROM + 24 * HOUR_MS;
 const INTERVAL_MS = 60_000;
 
-/** A small deterministic PRNG (mulberry32): the same records every run. */
+/** The same records every run: the emulators' seeded generator (mulberry32). */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const dice = new Dice(seed);
+  return () => dice.next();
 }
 
 /** A day of traffic: skewed paths (a few heavy, 100k in the tail), a handful of hosts and POPs, log-normal-ish durations. */

@@ -15,6 +15,7 @@ import {
   trackedGroupCapacity,
 } from './stats';
 import { HOUR_MS, MINUTE_MS } from './time';
+import { Dice } from '../emulators/random';
 
 /** Off the round minute on purpose: buckets align to fromMs, not to the clock. */
 const FROM = Date.parse('2026-11-22T10:00:17.250Z');
@@ -38,16 +39,10 @@ function bucketSums(result: StatsResult): number[] {
   return result.times.map((_, i) => result.series.reduce((sum, s) => sum + (s.values[i] as number), 0));
 }
 
-/** A small deterministic PRNG (mulberry32), so that the large-volume tests are reproducible. */
+/** The same records every run: the emulators' seeded generator (mulberry32). */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const dice = new Dice(seed);
+  return () => dice.next();
 }
 
 /** The naive computation the aggregator is checked against: bucket by scanning bucket starts, group text by hand. */
