@@ -154,10 +154,9 @@ export function settledAnswerKey(bq: BridgeQuery, prepared: Prepared, nowMs: num
 function cachedWindows(ctx: BridgeContext, provider: string, signal: AbortSignal): WindowReader | undefined {
   const cache = ctx.cache;
   if (!cache) return undefined;
-  return (_window, identity, download) => {
+  return (_window, identity, download, http) => {
     const key = createHash('sha256').update(identity.key).digest('hex');
-    // The answer does not wait for the spool to be written: the next read joins the download or finds the entry.
-    const read = cache.read(key, download, { keep: identity.settled, signal, waitForKeep: false });
+    const read = cache.read(key, download, { keep: identity.settled, http, signal });
     let counted = false;
     return {
       records: (async function* () {

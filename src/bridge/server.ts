@@ -30,7 +30,7 @@ export interface BridgeOptions {
   port?: number;
   /** Required: every route but /metrics checks it (constant time). */
   token: string;
-  /** Where settled windows are kept, and recent ones spooled while queries share their download. */
+  /** Where settled windows are kept (the providers' answers, as tapes), and recent ones taped while queries share their download. */
   cacheDir?: string;
   cacheMaxBytes?: number;
   /** Demo mode: running emulators; requests without credentials use their demo accounts. */

@@ -2,14 +2,19 @@ import { createHash } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { CdnLogError } from '../core/errors';
-import { type AttributeValue, type CdnLogRecord, emptyRecord } from '../core/record';
+import { type CdnLogRecord, emptyRecord } from '../core/record';
+import type { Http, HttpRequest, HttpResponse } from '../transport/http';
+import { type RetryHooks, withRetry } from '../transport/retry';
+import { requestId, TapePlayer } from './tape';
 import {
   nodeWindowCacheFs,
   WindowCache,
   type WindowCacheFile,
   type WindowCacheFs,
   type WindowCacheOptions,
+  type WindowFetch,
   type WindowRead,
 } from './window-cache';
 
@@ -25,8 +30,7 @@ async function newDir(): Promise<string> {
 }
 
 async function openCache(options: Partial<WindowCacheOptions> & { dir: string }): Promise<WindowCache> {
-  // One append per batch, as the tests count appends (disk failures, pacing); the bridge gathers batches.
-  const cache = await WindowCache.open({ maxBytes: 1 << 30, spoolBatchRecords: 1, ...options });
+  const cache = await WindowCache.open({ maxBytes: 1 << 30, ...options });
   caches.push(cache);
   return cache;
 }
@@ -36,72 +40,133 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((dir) => fsp.rm(dir, { recursive: true, force: true })));
 });
 
-/** Records of one window, each with the awkward parts of real provider data in its attributes. */
+/** Records of one window, with the awkward parts of real provider data. */
 function windowRecords(window: string, count: number): CdnLogRecord[] {
   const records: CdnLogRecord[] = [];
   for (let i = 0; i < count; i++) {
     const record = emptyRecord('cloudflare', 'zone-1', Date.UTC(2026, 0, 15, 10) + i * 17.25);
     record.id = `${window}-${i}`;
-    record.clientIp = i % 5 === 0 ? '2001:db8::1' : `198.51.100.${i % 250}`;
-    record.method = 'GET';
-    record.host = 'www.example.com';
     record.path = `/assets/${window}/${i}.js`;
-    record.query = i % 3 === 0 ? 'v=1&q="quoted"\n' : null;
     record.status = i % 11 === 0 ? 503 : 200;
     record.bytesSent = 1000 + i;
-    record.durationMs = i % 7 === 0 ? null : i / 8;
-    record.cacheStatus = i % 2 === 0 ? 'HIT' : 'MISS';
-    record.userAgent = 'Mozilla/5.0 (X11; Linux x86_64) é€😀 \u2028';
-    record.severity = i % 11 === 0 ? 'error' : 'info';
-    // A provider key `__proto__` is an own attribute; JSON.parse makes own `__proto__` keys in nested values too.
-    record.attributes['__proto__'] = { polluted: true };
-    Object.assign(record.attributes, { constructor: 'ctor' });
-    record.attributes.nested = JSON.parse(`{"__proto__": {"deep": [1, 2.5, -3, null, true, "x"]}, "n": ${i}}`) as AttributeValue;
-    record.attributes.deep = [[[[{ a: [{ b: 'lone \ud800 surrogate' }] }]]]];
+    record.userAgent = 'Mozilla/5.0 é€😀 \u2028';
     records.push(record);
   }
   return records;
 }
 
-interface FakeFetch {
-  fetch: (signal: AbortSignal) => AsyncIterable<CdnLogRecord[]>;
-  calls: number;
-  signals: AbortSignal[];
-  /** Batches the fetch has produced so far (over all calls). */
-  pulled: number;
+const PAGE_RECORDS = 100;
+const CHUNK_BYTES = 1500;
+
+/**
+ * A provider on no network: each window is pages of NDJSON at `https://provider.test/<window>?page=N`,
+ * sent in chunks. `sent` counts the requests that reached it; `hold` delays the body of page `holdPage`;
+ * `cutOnce` cuts that page's first answer part-way; `unavailableOnce` answers 503 to it first.
+ */
+class FakeProvider implements Http {
+  readonly retry = { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2, maxRetryAfterMs: 1000 };
+  readonly sent: string[] = [];
+  private readonly cut = new Set<string>();
+  private readonly unavailable = new Set<string>();
+
+  constructor(
+    private readonly windows: Record<string, CdnLogRecord[]>,
+    private readonly options: { hold?: Promise<void>; holdPage?: number; failWith?: unknown; cutOnce?: string; unavailableOnce?: string } = {},
+  ) {}
+
+  retryHooks(signal: AbortSignal | undefined, onRetry?: RetryHooks['onRetry']): RetryHooks {
+    return { signal, onRetry };
+  }
+
+  sendWithRetry<T>(req: HttpRequest, check: (res: HttpResponse) => Promise<T>, onRetry?: RetryHooks['onRetry']): Promise<T> {
+    return withRetry(this.retry, async () => check(await this.send(req)), this.retryHooks(req.signal, onRetry));
+  }
+
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    req.signal?.throwIfAborted();
+    req.onSent?.();
+    this.sent.push(req.url);
+    const url = new URL(req.url);
+    const window = url.pathname.slice(1);
+    const page = Number(url.searchParams.get('page'));
+    if (this.options.failWith !== undefined) throw this.options.failWith;
+    if (this.options.unavailableOnce === req.url && !this.unavailable.has(req.url)) {
+      this.unavailable.add(req.url);
+      return response(503, Buffer.from('busy'));
+    }
+    const records = this.windows[window] ?? [];
+    const text = records
+      .slice(page * PAGE_RECORDS, (page + 1) * PAGE_RECORDS)
+      .map((r) => JSON.stringify(r) + '\n')
+      .join('');
+    const cutHere = this.options.cutOnce === req.url && !this.cut.has(req.url);
+    if (cutHere) this.cut.add(req.url);
+    const hold = page === (this.options.holdPage ?? -1) ? this.options.hold : undefined;
+    return response(200, Buffer.from(text), { hold, signal: req.signal, cutAt: cutHere ? Math.floor(text.length / 2) : undefined });
+  }
 }
 
-/** A provider fetch that yields `records` in batches of `batchSize`, waiting before batch `holdAt` until `hold` resolves. */
-function fakeFetch(records: CdnLogRecord[], options: { batchSize?: number; hold?: Promise<void>; holdAt?: number; failWith?: unknown } = {}): FakeFetch {
-  const batchSize = options.batchSize ?? 250;
-  const fake: FakeFetch = {
-    calls: 0,
-    signals: [],
-    pulled: 0,
-    fetch: (signal) => {
-      fake.calls++;
-      fake.signals.push(signal);
-      return (async function* () {
-        let batchIndex = 0;
-        for (let at = 0; at < records.length; at += batchSize, batchIndex++) {
-          if (options.hold !== undefined && batchIndex === (options.holdAt ?? 1)) await untilAbortedOr(options.hold, signal);
-          signal.throwIfAborted();
-          fake.pulled++;
-          yield records.slice(at, at + batchSize);
-        }
-        if (options.hold !== undefined && batchIndex <= (options.holdAt ?? 1)) await untilAbortedOr(options.hold, signal);
-        if (options.failWith !== undefined) throw options.failWith;
-      })();
+function response(status: number, body: Buffer, options: { hold?: Promise<void>; signal?: AbortSignal; cutAt?: number } = {}): HttpResponse {
+  async function* chunks(): AsyncGenerator<Buffer> {
+    for (let at = 0; at < body.length; at += CHUNK_BYTES) {
+      if (options.cutAt !== undefined && at >= options.cutAt) throw new CdnLogError('Transient', 'the connection was cut');
+      if (at > 0 && options.hold) await untilAbortedOr(options.hold, options.signal);
+      yield body.subarray(at, at + CHUNK_BYTES);
+    }
+  }
+  const iterable = chunks();
+  return {
+    status,
+    headers: { 'content-type': 'application/x-ndjson' },
+    body: iterable,
+    async text(maxBytes = 65536) {
+      const parts: Buffer[] = [];
+      for await (const chunk of iterable) parts.push(chunk);
+      return Buffer.concat(parts).subarray(0, maxBytes).toString('utf8');
     },
+    async dump() {},
   };
-  return fake;
 }
 
-function untilAbortedOr(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+function untilAbortedOr(promise: Promise<void>, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
     promise.then(resolve, reject);
   });
+}
+
+/**
+ * The adapter's part: reads the pages of `window` through whatever `http` it is given (the provider,
+ * a recorder, a player), retrying a page that fails, and yields each page's records as they decode.
+ * `calls` counts the reads, `readers` the http each read got.
+ */
+function windowFetch(window: string, pages: number): WindowFetch & { calls: number } {
+  const fetch = Object.assign(
+    (http: Http, signal: AbortSignal) => {
+      fetch.calls++;
+      return (async function* () {
+        for (let page = 0; page < pages; page++) {
+          const url = `https://provider.test/${window}?page=${page}`;
+          const batches: CdnLogRecord[][] = await withRetry(http.retry, async () => {
+            const res = await http.send({ method: 'GET', url, signal });
+            if (res.status !== 200) throw new CdnLogError('Transient', `HTTP ${res.status}`, { status: res.status });
+            const out: CdnLogRecord[][] = [];
+            const utf8 = new StringDecoder('utf8');
+            let rest = '';
+            for await (const chunk of res.body) {
+              const lines = (rest + utf8.write(Buffer.from(chunk))).split('\n');
+              rest = lines.pop()!;
+              if (lines.length > 0) out.push(lines.map((line) => JSON.parse(line) as CdnLogRecord));
+            }
+            return out;
+          });
+          for (const batch of batches) yield batch;
+        }
+      })();
+    },
+    { calls: 0 },
+  );
+  return fetch;
 }
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -110,14 +175,10 @@ function deferred(): { promise: Promise<void>; resolve: () => void } {
   return { promise, resolve };
 }
 
-async function readAll(read: WindowRead): Promise<{ records: CdnLogRecord[]; batchSizes: number[] }> {
+async function readAll(read: WindowRead): Promise<CdnLogRecord[]> {
   const records: CdnLogRecord[] = [];
-  const batchSizes: number[] = [];
-  for await (const batch of read.records) {
-    batchSizes.push(batch.length);
-    records.push(...batch);
-  }
-  return { records, batchSizes };
+  for await (const batch of read.records) records.push(...batch);
+  return records;
 }
 
 function hashName(key: string): string {
@@ -125,169 +186,119 @@ function hashName(key: string): string {
 }
 
 /** Waits (bounded by the jest timeout) until `condition` holds; for effects of background work. */
-async function eventually(condition: () => Promise<boolean>): Promise<void> {
+async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
   while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 2));
 }
 
-async function exists(file: string): Promise<boolean> {
-  return fsp.access(file).then(
-    () => true,
-    () => false,
-  );
-}
-
-/** The size on disk of one kept window of `count` records, measured in a cache of its own. */
-async function entryBytes(count: number): Promise<number> {
-  const cache = await openCache({ dir: await newDir() });
-  await readAll(cache.read('probe', fakeFetch(windowRecords('probe', count)).fetch, { keep: true }));
-  return cache.stats().bytes;
-}
-
 const KEY = 'cloudflare|acct:9f86d081|zone-1|2026-01-15T10:00Z..11:00Z|fields=all|filters=none';
+const PAGES = 4;
+
+function world(count = 400, options: ConstructorParameters<typeof FakeProvider>[1] = {}) {
+  const records = windowRecords('w', count);
+  const provider = new FakeProvider({ w: records }, options);
+  return { records, provider, fetch: windowFetch('w', Math.ceil(count / PAGE_RECORDS)) };
+}
 
 // ---------------------------------------------------------------- tests
 
 describe('WindowCache', () => {
-  it('hands the records a download fetches to its callers as they are, not decoded back from the spool', async () => {
-    const dir = await newDir();
-    const cache = await WindowCache.open({ dir, maxBytes: 1 << 30 });
-    const records = windowRecords('h', 3000);
-    const fake = fakeFetch(records, { batchSize: 100 });
-    const result = await readAll(cache.read(KEY, fake.fetch, { keep: true }));
-    expect(result.records).toEqual(records);
-    expect(result.records.every((r, i) => r === records[i])).toBe(true);
-    // A second read decodes the kept entry: equal records, new objects.
-    const again = await readAll(cache.read(KEY, fake.fetch, { keep: true }));
-    expect(again.records).toEqual(records);
-    expect(again.records[0]).not.toBe(records[0]);
-    await cache.close();
-  });
-
-  it('with waitForKeep false, a read ends with its last record while the spool is written; the next read still gets everything, with no second fetch', async () => {
-    const dir = await newDir();
-    const cache = await WindowCache.open({ dir, maxBytes: 1 << 30 });
-    const records = windowRecords('k', 6000);
-    const fake = fakeFetch(records, { batchSize: 100 });
-    expect((await readAll(cache.read(KEY, fake.fetch, { keep: true, waitForKeep: false }))).records).toEqual(records);
-    const next = cache.read(KEY, fake.fetch, { keep: true });
-    expect((await readAll(next)).records).toEqual(records);
-    expect(['shared', 'cache']).toContain(next.source());
-    expect(fake.calls).toBe(1);
-    const later = cache.read(KEY, fake.fetch, { keep: true });
-    expect((await readAll(later)).records).toEqual(records);
-    expect(later.source()).toBe('cache');
-    await cache.close();
-  });
-
-  it('gathers small batches into larger spool appends (the default) and keeps them all, in order', async () => {
-    const dir = await newDir();
-    const cache = await WindowCache.open({ dir, maxBytes: 1 << 30 });
-    const records = windowRecords('g', 5000);
-    const fake = fakeFetch(records, { batchSize: 50 });
-    expect((await readAll(cache.read(KEY, fake.fetch, { keep: true }))).records).toEqual(records);
-    const again = await readAll(cache.read(KEY, fake.fetch, { keep: true }));
-    expect(again.records).toEqual(records);
-    expect(fake.calls).toBe(1);
-    await cache.close();
-  });
-
-  it('serves a kept window from disk: equal records, no second fetch, files named by sha256 of the key', async () => {
+  it('a download gives its caller the records as they decode, and a kept window is read back from its tape with no request', async () => {
     const dir = await newDir();
     const cache = await openCache({ dir });
-    const records = windowRecords('a', 1200);
-    const fake = fakeFetch(records);
-
-    const first = cache.read(KEY, fake.fetch, { keep: true });
-    expect((await readAll(first)).records).toEqual(records);
+    const { records, provider, fetch } = world();
+    const first = cache.read(KEY, fetch, { keep: true, http: provider });
+    expect(await readAll(first)).toEqual(records);
     expect(first.source()).toBe('download');
+    expect(provider.sent).toHaveLength(PAGES);
+    await eventually(() => cache.stats().entries === 1);
 
-    const second = cache.read(KEY, fake.fetch, { keep: true });
-    expect((await readAll(second)).records).toEqual(records);
-    expect(second.source()).toBe('cache');
-    expect(fake.calls).toBe(1);
-    expect(cache.stats()).toMatchObject({ entries: 1, hits: 1, misses: 1, shared: 0 });
+    const again = cache.read(KEY, fetch, { keep: true, http: provider });
+    expect(await readAll(again)).toEqual(records);
+    expect(again.source()).toBe('cache');
+    expect(provider.sent).toHaveLength(PAGES);
+    expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, replayMisses: 0 });
     const name = hashName(KEY);
-    expect((await fsp.readdir(dir)).sort()).toEqual([`${name}.meta.json`, `${name}.ndjson.gz`]);
-    const meta = JSON.parse(await fsp.readFile(path.join(dir, `${name}.meta.json`), 'utf8')) as Record<string, unknown>;
-    expect(meta).toMatchObject({ key: KEY, records: 1200 });
+    expect((await fsp.readdir(dir)).sort()).toEqual([`${name}.meta.json`, `${name}.tape`]);
+    // The tape is the provider's bytes, as they came.
+    const sent = records.map((r) => JSON.stringify(r) + '\n').join('');
+    expect(await fsp.readFile(path.join(dir, `${name}.tape`), 'utf8')).toBe(sent);
   });
 
-  it('reads back from disk in batches of at most 1000 records', async () => {
+  it('eight concurrent reads of one window: one download, seven read its tape, eight equal results', async () => {
     const cache = await openCache({ dir: await newDir() });
-    const records = windowRecords('b', 2500);
-    const fake = fakeFetch(records, { batchSize: 100 });
-    await readAll(cache.read(KEY, fake.fetch, { keep: true }));
-    const hit = await readAll(cache.read(KEY, fake.fetch, { keep: true }));
-    expect(hit.batchSizes).toEqual([1000, 1000, 500]);
-    expect(hit.records).toEqual(records);
-  });
-
-  it('gives eight concurrent reads of one window one fetch and eight equal results', async () => {
-    const cache = await openCache({ dir: await newDir() });
-    const records = windowRecords('c', 1000);
     const gate = deferred();
-    const fake = fakeFetch(records, { hold: gate.promise, holdAt: 2 });
-    const reads = Array.from({ length: 8 }, () => cache.read(KEY, fake.fetch, { keep: true }));
-    const results = Promise.all(reads.map(readAll));
+    const { records, provider, fetch } = world(400, { hold: gate.promise, holdPage: 1 });
+    const reads = Array.from({ length: 8 }, () => cache.read(KEY, fetch, { keep: true, http: provider }));
+    const results = reads.map(readAll);
+    await eventually(() => provider.sent.length === 2);
     gate.resolve();
-    for (const result of await results) expect(result.records).toEqual(records);
-    expect(fake.calls).toBe(1);
-    expect(reads.map((read) => read.source()).sort()).toEqual(['download', ...Array(7).fill('shared')]);
-    expect(cache.stats()).toMatchObject({ misses: 1, shared: 7, entries: 1 });
+    for (const result of await Promise.all(results)) expect(result).toEqual(records);
+    expect(provider.sent).toHaveLength(PAGES);
+    expect(reads.map((r) => r.source()).sort()).toEqual(['download', ...Array(7).fill('shared')]);
+    expect(cache.stats()).toMatchObject({ misses: 1, shared: 7, replayMisses: 0 });
   });
 
-  it('streams from the spool: a caller gets the first batch while the download still runs, and a late joiner gets everything from the start', async () => {
-    const cache = await openCache({ dir: await newDir() });
-    const records = windowRecords('d', 30);
-    const gate = deferred();
-    const fake = fakeFetch(records, { batchSize: 10, hold: gate.promise, holdAt: 1 });
-    const early = cache.read(KEY, fake.fetch, { keep: false });
-    const iterator = early.records[Symbol.asyncIterator]();
-    const firstBatch = await iterator.next();
-    expect(firstBatch.value).toEqual(records.slice(0, 10));
-    expect(early.source()).toBe('download');
-
-    const late = cache.read(KEY, fake.fetch, { keep: false });
-    const lateAll = readAll(late);
-    gate.resolve();
-    const rest: CdnLogRecord[] = [];
-    for (let step = await iterator.next(); !step.done; step = await iterator.next()) rest.push(...step.value);
-    expect(rest).toEqual(records.slice(10));
-    expect((await lateAll).records).toEqual(records);
-    expect(late.source()).toBe('shared');
-    expect(fake.calls).toBe(1);
-  });
-
-  it('keep:false leaves nothing on disk once its readers finish, and the next read fetches again', async () => {
+  it('keep:false leaves nothing on disk once its readers finish, and the next read downloads again', async () => {
     const dir = await newDir();
     const cache = await openCache({ dir });
-    const records = windowRecords('e', 600);
-    const fake = fakeFetch(records);
-    const results = await Promise.all([1, 2, 3].map(() => readAll(cache.read(KEY, fake.fetch, { keep: false }))));
-    for (const result of results) expect(result.records).toEqual(records);
-    expect(await fsp.readdir(dir)).toEqual([]);
-    expect(fake.calls).toBe(1);
-
-    const again = cache.read(KEY, fake.fetch, { keep: false });
-    expect((await readAll(again)).records).toEqual(records);
+    const { records, provider, fetch } = world();
+    expect(await readAll(cache.read(KEY, fetch, { keep: false, http: provider }))).toEqual(records);
+    await eventually(async () => (await fsp.readdir(dir)).length === 0);
+    const again = cache.read(KEY, fetch, { keep: false, http: provider });
+    expect(await readAll(again)).toEqual(records);
     expect(again.source()).toBe('download');
-    expect(fake.calls).toBe(2);
-    expect(cache.stats()).toMatchObject({ entries: 0, bytes: 0 });
+    expect(provider.sent).toHaveLength(2 * PAGES);
   });
 
-  it('keeps a window when any caller that joined its download asks to keep it', async () => {
+  it('keeps a window when any caller that waited for its download asks to keep it', async () => {
     const cache = await openCache({ dir: await newDir() });
-    const records = windowRecords('f', 50);
     const gate = deferred();
-    const fake = fakeFetch(records, { batchSize: 10, hold: gate.promise });
-    const reads = [cache.read(KEY, fake.fetch, { keep: false }), cache.read(KEY, fake.fetch, { keep: true })];
-    const results = Promise.all(reads.map(readAll));
+    const { provider, fetch } = world(400, { hold: gate.promise, holdPage: 0 });
+    const a = readAll(cache.read(KEY, fetch, { keep: false, http: provider }));
+    await eventually(() => provider.sent.length === 1);
+    const b = readAll(cache.read(KEY, fetch, { keep: true, http: provider }));
     gate.resolve();
-    await results;
-    expect(cache.stats().entries).toBe(1);
+    await Promise.all([a, b]);
+    await eventually(() => cache.stats().entries === 1);
   });
 
-  describe('a corrupt entry is dropped and its window fetched again', () => {
+  it('answers that would be different on a retry (503) are not taped; a cut answer is not taped, its complete retry is', async () => {
+    const dir = await newDir();
+    const cache = await openCache({ dir });
+    const records = windowRecords('w', 400);
+    const provider = new FakeProvider({ w: records }, { unavailableOnce: 'https://provider.test/w?page=1', cutOnce: 'https://provider.test/w?page=2' });
+    const fetch = windowFetch('w', PAGES);
+    // The fake adapter retries a cut page whole and keeps only its complete answer's records.
+    expect(await readAll(cache.read(KEY, fetch, { keep: true, http: provider }))).toEqual(records);
+    expect(provider.sent).toHaveLength(PAGES + 2);
+    await eventually(() => cache.stats().entries === 1);
+    const meta = JSON.parse(await fsp.readFile(path.join(dir, `${hashName(KEY)}.meta.json`), 'utf8'));
+    expect(meta.exchanges.map((e: { status: number }) => e.status)).toEqual(Array(PAGES).fill(200));
+    const again = cache.read(KEY, fetch, { keep: true, http: provider });
+    expect(await readAll(again)).toEqual(records);
+    expect(provider.sent).toHaveLength(PAGES + 2);
+    expect(cache.stats().replayMisses).toBe(0);
+  });
+
+  it('a replay sends what its tape does not hold to the provider, and counts it', async () => {
+    const cache = await openCache({ dir: await newDir() });
+    const { records, provider, fetch } = world();
+    await readAll(cache.read(KEY, fetch, { keep: true, http: provider }));
+    await eventually(() => cache.stats().entries === 1);
+    // A reader that also asks for a page the download never did (e.g. a package another window of its query had read).
+    const more = new FakeProvider({ w: records, x: windowRecords('x', 50) });
+    const extra = windowFetch('x', 1);
+    const both: WindowFetch = (http, signal) =>
+      (async function* () {
+        yield* fetch(http, signal);
+        yield* extra(http, signal);
+      })();
+    expect(await readAll(cache.read(KEY, both, { keep: true, http: more }))).toHaveLength(450);
+    expect(more.sent).toEqual(['https://provider.test/x?page=0']);
+    expect(cache.stats().replayMisses).toBe(1);
+  });
+
+  describe('a corrupt entry is dropped and its window downloaded again', () => {
     const damages: Array<[string, (data: string, meta: string) => Promise<void>]> = [
       [
         'bytes flipped',
@@ -300,315 +311,207 @@ describe('WindowCache', () => {
       ['truncated', async (data) => fsp.truncate(data, Math.floor((await fsp.stat(data)).size / 2))],
       ['meta deleted', async (_data, meta) => fsp.unlink(meta)],
       ['meta rewritten', async (_data, meta) => fsp.writeFile(meta, '{"format":"x"')],
-      ['data deleted', async (data) => fsp.unlink(data)],
+      ['tape deleted', async (data) => fsp.unlink(data)],
     ];
 
     it.each(damages)('%s', async (_what, damage) => {
       const dir = await newDir();
       const cache = await openCache({ dir });
-      const records = windowRecords('g', 800);
-      const fake = fakeFetch(records);
-      await readAll(cache.read(KEY, fake.fetch, { keep: true }));
+      const { records, provider, fetch } = world();
+      await readAll(cache.read(KEY, fetch, { keep: true, http: provider }));
+      await eventually(() => cache.stats().entries === 1);
       const name = hashName(KEY);
-      await damage(path.join(dir, `${name}.ndjson.gz`), path.join(dir, `${name}.meta.json`));
+      await damage(path.join(dir, `${name}.tape`), path.join(dir, `${name}.meta.json`));
 
-      const read = cache.read(KEY, fake.fetch, { keep: true });
-      expect((await readAll(read)).records).toEqual(records);
+      const read = cache.read(KEY, fetch, { keep: true, http: provider });
+      expect(await readAll(read)).toEqual(records);
       expect(read.source()).toBe('download');
-      expect(fake.calls).toBe(2);
-      expect(cache.stats()).toMatchObject({ corruptDropped: 1, hits: 0, entries: 1 });
+      expect(provider.sent).toHaveLength(2 * PAGES);
+      expect(cache.stats()).toMatchObject({ corruptDropped: 1, hits: 0 });
+      await eventually(() => cache.stats().entries === 1);
 
-      // The window fetched again is a good entry.
-      const hit = cache.read(KEY, fake.fetch, { keep: true });
-      expect((await readAll(hit)).records).toEqual(records);
+      const hit = cache.read(KEY, fetch, { keep: true, http: provider });
+      expect(await readAll(hit)).toEqual(records);
       expect(hit.source()).toBe('cache');
     });
 
-    it('the window fetched again is not deleted by the slow deletion of the corrupt entry it replaces', async () => {
-      const dir = await newDir();
-      let renamed = deferred();
-      const turns = async (n: number) => {
-        for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
-      };
-      const slowUnlink: WindowCacheFs = {
-        ...nodeWindowCacheFs,
-        // A deletion that lands after the new entry's renames, unless the cache waits for it.
-        unlink: async (file) => {
-          await Promise.race([renamed.promise.then(() => turns(5)), turns(200)]);
-          return nodeWindowCacheFs.unlink(file);
-        },
-        rename: async (from, to) => {
-          await nodeWindowCacheFs.rename(from, to);
-          renamed.resolve();
-        },
-      };
-      const cache = await openCache({ dir, fs: slowUnlink });
-      const records = windowRecords('g1', 200);
-      const fake = fakeFetch(records);
-      await readAll(cache.read(KEY, fake.fetch, { keep: true }));
-      renamed = deferred();
-      await fsp.truncate(path.join(dir, `${hashName(KEY)}.ndjson.gz`), 10);
-      await readAll(cache.read(KEY, fake.fetch, { keep: true }));
-      await turns(400); // every deletion has landed by now
-      const hit = cache.read(KEY, fake.fetch, { keep: true });
-      expect((await readAll(hit)).records).toEqual(records);
-      expect(hit.source()).toBe('cache');
-      expect(fake.calls).toBe(2);
-    });
-
-    it('concurrent readers of a corrupt entry share one new fetch', async () => {
+    it('a meta whose pieces point outside the tape is refused on open', async () => {
       const dir = await newDir();
       const cache = await openCache({ dir });
-      const records = windowRecords('g2', 300);
-      const fake = fakeFetch(records);
-      await readAll(cache.read(KEY, fake.fetch, { keep: true }));
-      await fsp.truncate(path.join(dir, `${hashName(KEY)}.ndjson.gz`), 10);
-      const results = await Promise.all([1, 2, 3].map(() => readAll(cache.read(KEY, fake.fetch, { keep: true }))));
-      for (const result of results) expect(result.records).toEqual(records);
-      expect(fake.calls).toBe(2);
-      expect(cache.stats()).toMatchObject({ corruptDropped: 1, misses: 2, shared: 2 });
+      const { provider, fetch } = world();
+      await readAll(cache.read(KEY, fetch, { keep: true, http: provider }));
+      await cache.close();
+      const metaFile = path.join(dir, `${hashName(KEY)}.meta.json`);
+      const meta = JSON.parse(await fsp.readFile(metaFile, 'utf8'));
+      meta.exchanges[0].pieces[0][0] = meta.fileBytes;
+      await fsp.writeFile(metaFile, JSON.stringify(meta));
+      const reopened = await openCache({ dir });
+      expect(reopened.stats()).toMatchObject({ entries: 0, corruptDropped: 1 });
+    });
+
+    it('concurrent readers of a corrupt entry share one new download', async () => {
+      const dir = await newDir();
+      const cache = await openCache({ dir });
+      const { records, provider, fetch } = world();
+      await readAll(cache.read(KEY, fetch, { keep: true, http: provider }));
+      await eventually(() => cache.stats().entries === 1);
+      await fsp.truncate(path.join(dir, `${hashName(KEY)}.tape`), 10);
+      const results = await Promise.all([1, 2, 3].map(() => readAll(cache.read(KEY, fetch, { keep: true, http: provider }))));
+      for (const result of results) expect(result).toEqual(records);
+      expect(provider.sent).toHaveLength(2 * PAGES);
     });
   });
 
   it('evicts the least recently used entry first and keeps total bytes within maxBytes', async () => {
-    const size = await entryBytes(400);
-    const maxBytes = Math.floor(size * 3.5);
-    const dir = await newDir();
-    const cache = await openCache({ dir, maxBytes });
-    const fakes = Object.fromEntries(['A', 'B', 'C', 'D'].map((w) => [w, fakeFetch(windowRecords(w, 400))]));
-    const read = async (w: string) => {
-      const r = cache.read(`window ${w}`, fakes[w].fetch, { keep: true });
-      await readAll(r);
-      return r.source();
-    };
-    for (const w of ['A', 'B', 'C']) expect(await read(w)).toBe('download');
-    expect(await read('A')).toBe('cache'); // A is now more recent than B and C
-    expect(await read('D')).toBe('download'); // past the bound: B goes
-    expect(cache.stats()).toMatchObject({ entries: 3, evictions: 1 });
-    expect(cache.stats().bytes).toBeLessThanOrEqual(maxBytes);
-    await eventually(async () => !(await exists(path.join(dir, `${hashName('window B')}.ndjson.gz`))));
+    const probe = await openCache({ dir: await newDir() });
+    const w = world();
+    await readAll(probe.read('probe', w.fetch, { keep: true, http: w.provider }));
+    await eventually(() => probe.stats().entries === 1);
+    const oneEntry = probe.stats().bytes;
 
-    expect(await read('C')).toBe('cache');
-    expect(await read('A')).toBe('cache');
-    expect(await read('D')).toBe('cache');
-    expect(await read('B')).toBe('download'); // and now C, the least recently used, goes
-    expect(await read('A')).toBe('cache');
-    expect(await read('C')).toBe('download');
-    expect(cache.stats().bytes).toBeLessThanOrEqual(maxBytes);
-    expect(cache.stats().evictions).toBe(3);
+    const cache = await openCache({ dir: await newDir(), maxBytes: Math.floor(oneEntry * 2.5) });
+    const keys = ['a', 'b', 'c'].map((k) => `${KEY}|${k}`);
+    for (const key of keys.slice(0, 2)) {
+      await readAll(cache.read(key, w.fetch, { keep: true, http: w.provider }));
+      await eventually(() => !cache['running'].size);
+    }
+    // a is used again, so b is the least recently used when c comes.
+    await readAll(cache.read(keys[0], w.fetch, { keep: true, http: w.provider }));
+    await readAll(cache.read(keys[2], w.fetch, { keep: true, http: w.provider }));
+    await eventually(() => cache.stats().evictions === 1);
+    expect(cache.stats().bytes).toBeLessThanOrEqual(Math.floor(oneEntry * 2.5));
+    const b = cache.read(keys[1], w.fetch, { keep: true, http: w.provider });
+    await readAll(b);
+    expect(b.source()).toBe('download');
+    const a = cache.read(keys[0], w.fetch, { keep: true, http: w.provider });
+    await readAll(a);
+    expect(a.source()).toBe('cache');
   });
 
   it('does not keep a window larger than maxBytes, serves it, and says so in stats', async () => {
     const dir = await newDir();
     const cache = await openCache({ dir, maxBytes: 1000 });
-    const records = windowRecords('h', 500);
-    const fake = fakeFetch(records);
-    expect((await readAll(cache.read(KEY, fake.fetch, { keep: true }))).records).toEqual(records);
-    expect(cache.stats()).toMatchObject({ entries: 0, bytes: 0, tooLarge: 1 });
-    expect(await fsp.readdir(dir)).toEqual([]);
+    const { records, provider, fetch } = world();
+    expect(await readAll(cache.read(KEY, fetch, { keep: true, http: provider }))).toEqual(records);
+    await eventually(() => cache.stats().tooLarge === 1);
+    expect(cache.stats().entries).toBe(0);
+    await eventually(async () => (await fsp.readdir(dir)).length === 0);
   });
 
-  it('reopened on the same directory, finds the kept entries in LRU order and deletes tmp files and orphans', async () => {
-    const size = await entryBytes(300);
-    const dir = await newDir();
-    const first = await openCache({ dir });
-    const a = fakeFetch(windowRecords('A', 300));
-    const b = fakeFetch(windowRecords('B', 300));
-    await readAll(first.read('window A', a.fetch, { keep: true }));
-    await readAll(first.read('window B', b.fetch, { keep: true }));
-    await readAll(first.read('window A', a.fetch, { keep: true })); // A is the most recently used
-    await first.close();
-    const orphan = `${hashName('crashed between renames')}.ndjson.gz`;
-    await fsp.writeFile(path.join(dir, orphan), 'x');
-    await fsp.writeFile(path.join(dir, 'tmp-0000.spool'), 'partial');
-    await fsp.writeFile(path.join(dir, 'notes.txt'), 'not ours');
-
-    const second = await openCache({ dir });
-    expect(second.stats()).toMatchObject({ entries: 2, bytes: first.stats().bytes, corruptDropped: 0 });
-    expect((await fsp.readdir(dir)).filter((f) => f === orphan || f.startsWith('tmp-'))).toEqual([]);
-    expect(await exists(path.join(dir, 'notes.txt'))).toBe(true);
-    const hit = second.read('window B', b.fetch, { keep: true });
-    expect((await readAll(hit)).records).toEqual(windowRecords('B', 300));
-    expect(hit.source()).toBe('cache');
-    await second.close();
-
-    // Room for one entry only: the most recently used one (B, read just now) stays.
-    const third = await openCache({ dir, maxBytes: Math.floor(size * 1.5) });
-    expect(third.stats()).toMatchObject({ entries: 1, evictions: 1 });
-    const stayed = third.read('window B', b.fetch, { keep: true });
-    await readAll(stayed);
-    expect(stayed.source()).toBe('cache');
-    expect(a.calls + b.calls).toBe(2);
-  });
-
-  it('a fetch failure reaches every joined caller with its kind, and nothing is kept', async () => {
+  it('reopened on the same directory, finds the kept entries and deletes tmp files, orphans and old-format spools', async () => {
     const dir = await newDir();
     const cache = await openCache({ dir });
-    const failure = new CdnLogError('RateLimited', 'Cloudflare asked to slow down; retry after 2 s', { retryAfterMs: 2000 });
-    const records = windowRecords('i', 40);
-    const gate = deferred();
-    const fake = fakeFetch(records, { batchSize: 10, hold: gate.promise, holdAt: 2, failWith: failure });
-    const outcomes = Promise.all(
-      [1, 2, 3].map((n) =>
-        readAll(cache.read(KEY, fake.fetch, { keep: n !== 2 })).then(
-          () => 'no error',
-          (err: unknown) => err,
-        ),
-      ),
-    );
-    gate.resolve();
-    for (const outcome of await outcomes) {
-      expect(outcome).toBe(failure);
-      expect((outcome as CdnLogError).kind).toBe('RateLimited');
-    }
-    expect(fake.calls).toBe(1);
+    const { records, provider, fetch } = world();
+    await readAll(cache.read(KEY, fetch, { keep: true, http: provider }));
     await cache.close();
-    expect(cache.stats()).toMatchObject({ entries: 0, bytes: 0 });
-    expect(await fsp.readdir(dir)).toEqual([]);
+    const orphan = `${hashName('gone')}.tape`;
+    const oldSpool = `${hashName('old')}.ndjson.gz`;
+    for (const name of ['tmp-123.tape', orphan, oldSpool, 'notes.txt']) await fsp.writeFile(path.join(dir, name), 'x');
+
+    const reopened = await openCache({ dir });
+    expect(reopened.stats()).toMatchObject({ entries: 1 });
+    expect((await fsp.readdir(dir)).sort()).toEqual([`${hashName(KEY)}.meta.json`, `${hashName(KEY)}.tape`, 'notes.txt']);
+    const read = reopened.read(KEY, fetch, { keep: true, http: provider });
+    expect(await readAll(read)).toEqual(records);
+    expect(read.source()).toBe('cache');
+    expect(provider.sent).toHaveLength(PAGES);
   });
 
-  it('a fetch that fails is not remembered: the next read fetches again', async () => {
-    const cache = await openCache({ dir: await newDir() });
-    let calls = 0;
-    const records = windowRecords('j', 20);
-    const flaky = (signal: AbortSignal) => {
-      calls++;
-      return (async function* () {
-        signal.throwIfAborted();
-        if (calls === 1) throw new CdnLogError('Transient', 'connection reset by the provider; retry');
-        yield records;
+  it('a download that fails fails the callers waiting for it with its kind; nothing is kept; the next read downloads again', async () => {
+    const dir = await newDir();
+    const cache = await openCache({ dir });
+    const gate = deferred();
+    const refused = new CdnLogError('AuthFailed', 'the provider refused the token');
+    const records = windowRecords('w', 400);
+    const failing = new FakeProvider({ w: records }, { hold: gate.promise, holdPage: 1 });
+    const fetch = windowFetch('w', PAGES);
+    const failingFetch: WindowFetch = (http, signal) =>
+      (async function* () {
+        yield* fetch(http, signal);
+        throw refused;
       })();
-    };
-    await expect(readAll(cache.read(KEY, flaky, { keep: true }))).rejects.toMatchObject({ kind: 'Transient' });
-    expect((await readAll(cache.read(KEY, flaky, { keep: true }))).records).toEqual(records);
-    expect(calls).toBe(2);
+    const reads = [1, 2].map(() => readAll(cache.read(KEY, failingFetch, { keep: true, http: failing })));
+    await eventually(() => failing.sent.length === 2);
+    gate.resolve();
+    for (const read of reads) await expect(read).rejects.toMatchObject({ kind: 'AuthFailed' });
+    await eventually(async () => (await fsp.readdir(dir)).length === 0);
+    const good = new FakeProvider({ w: records });
+    const next = cache.read(KEY, fetch, { keep: true, http: good });
+    expect(await readAll(next)).toEqual(records);
+    expect(next.source()).toBe('download');
   });
 
   describe('cancellation', () => {
-    it('the abort of one of two callers does not abort the fetch: it gets its reason, the other reads everything', async () => {
+    it('the abort of the downloading caller: it gets its reason, the caller waiting downloads the window itself and gets it all', async () => {
       const cache = await openCache({ dir: await newDir() });
-      const records = windowRecords('k', 40);
       const gate = deferred();
-      const fake = fakeFetch(records, { batchSize: 10, hold: gate.promise });
-      const quitter = new AbortController();
-      const quitting = cache.read(KEY, fake.fetch, { keep: true, signal: quitter.signal });
-      const staying = cache.read(KEY, fake.fetch, { keep: true, signal: new AbortController().signal });
-      const quitterIterator = quitting.records[Symbol.asyncIterator]();
-      expect((await quitterIterator.next()).value).toHaveLength(10);
-      const stayingAll = readAll(staying);
-      const waiting = quitterIterator.next(); // waits for the held batch
-      const reason = new Error('panel closed');
-      quitter.abort(reason);
-      await expect(waiting).rejects.toBe(reason);
+      const { records, provider, fetch } = world(400, { hold: gate.promise, holdPage: 1 });
+      const leader = new AbortController();
+      const first = readAll(cache.read(KEY, fetch, { keep: true, http: provider, signal: leader.signal }));
+      await eventually(() => provider.sent.length === 2);
+      const second = cache.read(KEY, fetch, { keep: true, http: provider });
+      const secondRecords = readAll(second);
+      leader.abort(new Error('panel closed'));
+      await expect(first).rejects.toThrow('panel closed');
       gate.resolve();
-      expect((await stayingAll).records).toEqual(records);
-      expect(fake.calls).toBe(1);
-      expect(fake.signals[0].aborted).toBe(false);
-      expect(cache.stats().entries).toBe(1);
+      expect(await secondRecords).toEqual(records);
+      expect(second.source()).toBe('download');
     });
 
-    it('the abort of every caller aborts the fetch, and nothing is kept', async () => {
+    it('a waiting caller that aborts gets its reason; the download goes on for its own caller', async () => {
+      const cache = await openCache({ dir: await newDir() });
+      const gate = deferred();
+      const { records, provider, fetch } = world(400, { hold: gate.promise, holdPage: 1 });
+      const first = readAll(cache.read(KEY, fetch, { keep: true, http: provider }));
+      await eventually(() => provider.sent.length === 2);
+      const waiter = new AbortController();
+      const second = readAll(cache.read(KEY, fetch, { keep: true, http: provider, signal: waiter.signal }));
+      waiter.abort(new Error('gone'));
+      await expect(second).rejects.toThrow('gone');
+      gate.resolve();
+      expect(await first).toEqual(records);
+      await eventually(() => cache.stats().entries === 1);
+    });
+
+    it('a caller whose signal is already aborted gets its reason and sends nothing', async () => {
+      const cache = await openCache({ dir: await newDir() });
+      const { provider, fetch } = world();
+      const signal = AbortSignal.abort(new Error('already'));
+      await expect(readAll(cache.read(KEY, fetch, { keep: true, http: provider, signal }))).rejects.toThrow('already');
+      expect(provider.sent).toHaveLength(0);
+    });
+
+    it('a downloading caller that stops early (break): nothing is kept, and a caller waiting downloads the window itself', async () => {
       const dir = await newDir();
       const cache = await openCache({ dir });
-      const records = windowRecords('l', 40);
-      const fake = fakeFetch(records, { batchSize: 10, hold: new Promise<void>(() => undefined) });
-      const controllers = [new AbortController(), new AbortController()];
-      const reads = controllers.map((c) => cache.read(KEY, fake.fetch, { keep: true, signal: c.signal }));
-      const iterators = reads.map((r) => r.records[Symbol.asyncIterator]());
-      for (const iterator of iterators) expect((await iterator.next()).value).toHaveLength(10);
-      const reasons = [new Error('first panel closed'), new Error('second panel closed')];
-      controllers[0].abort(reasons[0]);
-      expect(fake.signals[0].aborted).toBe(false);
-      controllers[1].abort(reasons[1]);
-      expect(fake.signals[0].aborted).toBe(true);
-      await expect(iterators[0].next()).rejects.toBe(reasons[0]);
-      await expect(iterators[1].next()).rejects.toBe(reasons[1]);
-      await cache.close();
-      expect(cache.stats()).toMatchObject({ entries: 0 });
-      expect(await fsp.readdir(dir)).toEqual([]);
-    });
-
-    it('a caller whose signal is already aborted gets its reason and fetches nothing', async () => {
-      const cache = await openCache({ dir: await newDir() });
-      const fake = fakeFetch(windowRecords('m', 10));
-      const reason = new Error('gone before it started');
-      await expect(readAll(cache.read(KEY, fake.fetch, { keep: true, signal: AbortSignal.abort(reason) }))).rejects.toBe(reason);
-      expect(fake.calls).toBe(0);
-    });
-
-    it('a caller that stops early (break) releases its share: the other caller goes on', async () => {
-      const cache = await openCache({ dir: await newDir() });
-      const records = windowRecords('n', 40);
       const gate = deferred();
-      const fake = fakeFetch(records, { batchSize: 10, hold: gate.promise });
-      const staying = readAll(cache.read(KEY, fake.fetch, { keep: true }));
-      for await (const batch of cache.read(KEY, fake.fetch, { keep: true }).records) {
-        expect(batch).toHaveLength(10);
-        break;
-      }
+      const { records, provider, fetch } = world(400, { hold: gate.promise, holdPage: 1 });
+      const firstRead = cache.read(KEY, fetch, { keep: true, http: provider });
+      const iterator = firstRead.records[Symbol.asyncIterator]();
+      await iterator.next();
+      const second = readAll(cache.read(KEY, fetch, { keep: true, http: provider }));
+      await iterator.return!(undefined);
       gate.resolve();
-      expect((await staying).records).toEqual(records);
-      expect(fake.signals[0].aborted).toBe(false);
+      expect(await second).toEqual(records);
+      await eventually(() => cache.stats().entries === 1);
     });
-
-    it('a lone caller that stops early (break) stops the download, and nothing is kept', async () => {
-      const dir = await newDir();
-      const cache = await openCache({ dir });
-      const fake = fakeFetch(windowRecords('o', 40), { batchSize: 10, hold: new Promise<void>(() => undefined) });
-      for await (const batch of cache.read(KEY, fake.fetch, { keep: true }).records) {
-        expect(batch).toHaveLength(10);
-        break;
-      }
-      expect(fake.signals[0].aborted).toBe(true);
-      await cache.close();
-      expect(await fsp.readdir(dir)).toEqual([]);
-      expect(cache.stats().entries).toBe(0);
-    });
-  });
-
-  it('round-trips records with a `__proto__` attribute and deep values, through the spool and from disk', async () => {
-    const cache = await openCache({ dir: await newDir() });
-    const records = windowRecords('p', 5);
-    const fake = fakeFetch(records);
-    for (const expected of ['download', 'cache']) {
-      const read = cache.read(KEY, fake.fetch, { keep: true });
-      const back = (await readAll(read)).records;
-      expect(read.source()).toBe(expected);
-      expect(back).toEqual(records);
-      for (const record of back) {
-        expect(Object.getPrototypeOf(record.attributes)).toBeNull();
-        expect(Object.keys(record.attributes)).toEqual(['__proto__', 'constructor', 'nested', 'deep']);
-        expect(Object.getOwnPropertyDescriptor(record.attributes, '__proto__')?.value).toEqual({ polluted: true });
-        const nested = record.attributes.nested as Record<string, AttributeValue>;
-        expect(Object.keys(nested)).toEqual(['__proto__', 'n']);
-        expect(Object.getOwnPropertyDescriptor(nested, '__proto__')?.value).toEqual({ deep: [1, 2.5, -3, null, true, 'x'] });
-      }
-    }
-    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
   it('a reader of an entry that is evicted mid-read keeps its descriptor and reads it to the end', async () => {
-    const size = await entryBytes(2500);
-    const dir = await newDir();
-    const cache = await openCache({ dir, maxBytes: Math.floor(size * 1.5) });
-    const a = windowRecords('A', 2500);
-    const fakeA = fakeFetch(a);
-    await readAll(cache.read('window A', fakeA.fetch, { keep: true }));
-    const reading = cache.read('window A', fakeA.fetch, { keep: true });
-    const iterator = reading.records[Symbol.asyncIterator]();
-    const got: CdnLogRecord[] = [...((await iterator.next()).value as CdnLogRecord[])];
-    expect(reading.source()).toBe('cache');
-
-    await readAll(cache.read('window B', fakeFetch(windowRecords('B', 2500)).fetch, { keep: true }));
-    expect(cache.stats()).toMatchObject({ entries: 1, evictions: 1 });
-    await eventually(async () => !(await exists(path.join(dir, `${hashName('window A')}.ndjson.gz`))));
-
+    const cache = await openCache({ dir: await newDir() });
+    const { records, provider, fetch } = world();
+    await readAll(cache.read(KEY, fetch, { keep: true, http: provider }));
+    await eventually(() => cache.stats().entries === 1);
+    const iterator = cache.read(KEY, fetch, { keep: true, http: provider }).records[Symbol.asyncIterator]();
+    const got: CdnLogRecord[] = [...(await iterator.next()).value];
+    cache['forget'](cache['entries'].values().next().value!);
+    await eventually(() => cache['background'].size === 0);
     for (let step = await iterator.next(); !step.done; step = await iterator.next()) got.push(...step.value);
-    expect(got).toEqual(a);
+    expect(got).toEqual(records);
   });
 
   describe('a disk that fails does not lose the query', () => {
-    /** node:fs, except that the n-th spool write on (from 1) and, optionally, opening a spool fail as a full disk does. */
+    /** node:fs, except that the n-th tape write on (from 1), opening a tape, or renames fail as a full disk does. */
     function failingDisk(options: { failOpen?: boolean; failWriteFrom?: number; failRename?: boolean }): WindowCacheFs {
       let writes = 0;
       const full = () => Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
@@ -618,7 +521,7 @@ describe('WindowCache', () => {
           if (flags === 'wx+' && options.failOpen) throw Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
           const real = await nodeWindowCacheFs.open(file, flags);
           if (flags !== 'wx+') return real;
-          const spool: WindowCacheFile = {
+          const tape: WindowCacheFile = {
             read: (...args) => real.read(...args),
             write: async (...args) => {
               writes++;
@@ -629,7 +532,7 @@ describe('WindowCache', () => {
             stat: () => real.stat(),
             close: () => real.close(),
           };
-          return spool;
+          return tape;
         },
         rename: async (from, to) => {
           if (options.failRename) throw full();
@@ -638,38 +541,37 @@ describe('WindowCache', () => {
       };
     }
 
-    it('a spool that cannot be created: every caller gets every record from memory, nothing is kept, the failure is counted', async () => {
+    it('a tape that cannot be created: every caller is served (each downloads), nothing is kept, the failure is counted', async () => {
       const dir = await newDir();
       const cache = await openCache({ dir, fs: failingDisk({ failOpen: true }) });
-      const records = windowRecords('q', 1000);
-      const fake = fakeFetch(records, { batchSize: 100 });
-      const results = await Promise.all([1, 2, 3].map(() => readAll(cache.read(KEY, fake.fetch, { keep: true }))));
-      for (const result of results) expect(result.records).toEqual(records);
-      expect(fake.calls).toBe(1);
-      expect(cache.stats()).toMatchObject({ entries: 0, diskErrors: 1 });
+      const { records, provider, fetch } = world();
+      const results = await Promise.all([1, 2, 3].map(() => readAll(cache.read(KEY, fetch, { keep: true, http: provider }))));
+      for (const result of results) expect(result).toEqual(records);
+      expect(cache.stats()).toMatchObject({ entries: 0 });
+      expect(cache.stats().diskErrors).toBeGreaterThanOrEqual(1);
       expect(await fsp.readdir(dir)).toEqual([]);
     });
 
-    it('a disk that fills up mid-download: the spooled part and the rest from memory, in order, nothing kept', async () => {
+    it('a disk that fills up mid-download: the caller gets everything, one waiting downloads again, nothing kept', async () => {
       const dir = await newDir();
-      const cache = await openCache({ dir, fs: failingDisk({ failWriteFrom: 4 }) });
-      const records = windowRecords('r', 1000);
+      const cache = await openCache({ dir, fs: failingDisk({ failWriteFrom: 3 }) });
       const gate = deferred();
-      const fake = fakeFetch(records, { batchSize: 100, hold: gate.promise, holdAt: 2 });
-      const reads = [1, 2].map(() => readAll(cache.read(KEY, fake.fetch, { keep: true })));
+      const { records, provider, fetch } = world(400, { hold: gate.promise, holdPage: 1 });
+      const reads = [1, 2].map(() => readAll(cache.read(KEY, fetch, { keep: true, http: provider })));
+      await eventually(() => provider.sent.length === 2);
       gate.resolve();
-      for (const result of await Promise.all(reads)) expect(result.records).toEqual(records);
-      expect(fake.calls).toBe(1);
-      expect(cache.stats()).toMatchObject({ entries: 0, diskErrors: 1 });
+      for (const result of await Promise.all(reads)) expect(result).toEqual(records);
+      await cache.close();
+      expect(cache.stats()).toMatchObject({ entries: 0 });
+      expect(cache.stats().diskErrors).toBeGreaterThanOrEqual(1);
       expect(await fsp.readdir(dir)).toEqual([]);
     });
 
     it('a disk that fails when the window is kept: served, not kept, counted', async () => {
       const dir = await newDir();
       const cache = await openCache({ dir, fs: failingDisk({ failRename: true }) });
-      const records = windowRecords('s', 300);
-      const fake = fakeFetch(records);
-      expect((await readAll(cache.read(KEY, fake.fetch, { keep: true }))).records).toEqual(records);
+      const { records, provider, fetch } = world();
+      expect(await readAll(cache.read(KEY, fetch, { keep: true, http: provider }))).toEqual(records);
       await cache.close();
       expect(cache.stats()).toMatchObject({ entries: 0, diskErrors: 1 });
       expect(await fsp.readdir(dir)).toEqual([]);
@@ -679,36 +581,48 @@ describe('WindowCache', () => {
       const dir = await newDir();
       const cache = await openCache({ dir });
       await fsp.rm(dir, { recursive: true });
-      const records = windowRecords('t', 300);
-      const fake = fakeFetch(records);
-      expect((await readAll(cache.read(KEY, fake.fetch, { keep: true }))).records).toEqual(records);
+      const { records, provider, fetch } = world();
+      expect(await readAll(cache.read(KEY, fetch, { keep: true, http: provider }))).toEqual(records);
       expect(cache.stats()).toMatchObject({ entries: 0, diskErrors: 1 });
-    });
-
-    it('serving from memory, the download waits for the slowest caller instead of queueing the whole window', async () => {
-      const cache = await openCache({ dir: await newDir(), fs: failingDisk({ failOpen: true }) });
-      const records = windowRecords('u', 500);
-      const fake = fakeFetch(records, { batchSize: 10 });
-      const iterator = cache.read(KEY, fake.fetch, { keep: false }).records[Symbol.asyncIterator]();
-      expect((await iterator.next()).value).toEqual(records.slice(0, 10));
-      for (let turn = 0; turn < 200; turn++) await new Promise((resolve) => setImmediate(resolve));
-      expect(fake.pulled).toBeLessThanOrEqual(12);
-      const rest: CdnLogRecord[] = [];
-      for (let step = await iterator.next(); !step.done; step = await iterator.next()) rest.push(...step.value);
-      expect(rest).toEqual(records.slice(10));
     });
   });
 
   it('source() before the records have started is an error that says so', async () => {
     const cache = await openCache({ dir: await newDir() });
-    const read = cache.read(KEY, fakeFetch([]).fetch, { keep: false });
+    const { provider } = world();
+    const read = cache.read(KEY, windowFetch('w', 0), { keep: false, http: provider });
     expect(() => read.source()).toThrow(/known once its records have started/);
-    expect((await readAll(read)).records).toEqual([]);
+    expect(await readAll(read)).toEqual([]);
     expect(read.source()).toBe('download');
   });
 
   it('rejects options it cannot work with', async () => {
     await expect(WindowCache.open({ dir: '', maxBytes: 1 })).rejects.toMatchObject({ kind: 'BadInput', field: 'dir' });
     await expect(WindowCache.open({ dir: await newDir(), maxBytes: Number.NaN })).rejects.toMatchObject({ kind: 'BadInput', field: 'maxBytes' });
+  });
+});
+
+describe('TapePlayer', () => {
+  it('recognises a request by method, URL and body, or by its replay key when the body holds a nonce', () => {
+    const base = { method: 'POST' as const, url: 'https://api.test/' };
+    expect(requestId({ ...base, body: 'a' })).toBe(requestId({ ...base, body: 'a' }));
+    expect(requestId({ ...base, body: 'a' })).not.toBe(requestId({ ...base, body: 'b' }));
+    expect(requestId({ ...base, body: 'nonce=1', replayKey: 'k' })).toBe(requestId({ ...base, body: 'nonce=2', replayKey: 'k' }));
+    expect(requestId({ ...base, replayKey: 'k' })).not.toBe(requestId({ ...base, url: 'https://api.test/other', replayKey: 'k' }));
+  });
+
+  it('answers text() like the client: a bounded prefix, or TooLarge for a whole answer past the bound', async () => {
+    const body = Buffer.from('0123456789');
+    const file = { read: async (b: Buffer, o: number, l: number, p: number) => ({ bytesRead: body.copy(b, o, p, p + l) }), write: async () => ({ bytesWritten: 0 }) };
+    const req = { method: 'GET' as const, url: 'https://api.test/x' };
+    const exchange = { request: requestId(req), status: 200, headers: {}, pieces: [[0, 10]] as Array<[number, number]>, bytes: 10 };
+    const provider = new FakeProvider({});
+    const player = new TapePlayer(provider, file, [exchange, exchange]);
+    expect(await (await player.send(req)).text(4)).toBe('0123');
+    await expect((await player.send(req)).text(4, { whole: true })).rejects.toMatchObject({ kind: 'TooLarge' });
+    // Each recorded answer is used once; the third goes to the provider.
+    await player.send(req);
+    expect(provider.sent).toEqual(['https://api.test/x']);
+    expect(player.misses).toBe(1);
   });
 });

@@ -1,59 +1,60 @@
 /**
  * The bridge's window store: what makes "windows downloaded once" true (architecture.md › Bridge API).
  *
- * A window's records come from a slow, rate-limited, costly provider fetch. This store sits in front of
- * it: one fetch per window while it runs, however many queries ask (a dashboard of eight panels asks
- * for the same hour eight times); the records are spooled to disk as they arrive, and every caller reads
- * them back from the spool while the download goes on; a window that can no longer change (`keep`)
- * becomes an entry on disk, bounded by `maxBytes` with least-recently-used eviction.
+ * A window comes from a slow, rate-limited, costly provider fetch. This store sits in front of it:
+ * one download per window while it runs, however many queries ask (a dashboard of eight panels asks
+ * for the same hour eight times), and a window that can no longer change (`keep`) stays on disk,
+ * bounded by `maxBytes` with least-recently-used eviction.
+ *
+ * What it keeps is a tape (bridge/tape.ts): the provider's answers as they came, compressed as sent.
+ * The caller that starts a download gets its records as the adapter decodes them, while the answers
+ * are copied to the tape; every other caller of that window waits for the tape and reads it back
+ * through the adapter, with no provider request. Reading a tape costs what decoding the download
+ * cost; writing one costs a copy of bytes.
  *
  * On disk, per entry, named by sha256(key) (keys are long and opaque; the caller hashes any account in them):
- *   `<sha256>.ndjson.gz`  gzip of NDJSON, one record per line, sync-flushed after each fetched batch;
- *   `<sha256>.meta.json`  {"format", "key", "records", "fileBytes", "sha256"}: the sha256 of the .gz file.
- * Everything in flight is `tmp-*` and deleted on open, as is a .gz without its meta (a crash between renames).
- * One process owns the directory.
+ *   `<sha256>.tape`       the answers' bodies, one after another;
+ *   `<sha256>.meta.json`  {"format", "key", "fileBytes", "sha256", "exchanges"}: the sha256 of the tape,
+ *                         and per answer its request's hash, status, content type and encoding, and pieces.
+ * Everything in flight is `tmp-*` and deleted on open, as are a tape without its meta (a crash between
+ * renames) and the record spools of the previous format (`.ndjson.gz`). One process owns the directory.
  */
 
 import { createHash, randomUUID } from 'node:crypto';
 import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
-import { StringDecoder } from 'node:string_decoder';
-import { constants as zlibConstants, createGunzip, createGzip, type Gunzip, type Gzip } from 'node:zlib';
 import { badInput, CdnLogError } from '../core/errors';
 import type { CdnLogRecord } from '../core/record';
+import type { Http } from '../transport/http';
+import { type TapeExchange, TapePlayer, TapeRecorder } from './tape';
 
 export interface WindowCacheOptions {
   /** Created if missing. */
   dir: string;
-  /** Bound on the bytes of kept entries on disk (data and meta files); least recently used entries go past it. */
+  /** Bound on the bytes of kept entries on disk (tape and meta files); least recently used entries go past it. */
   maxBytes: number;
   /** The file operations used; node:fs/promises unless a test passes a disk that fails. */
   fs?: WindowCacheFs;
-  /** Records gathered before one append to a spool (default SPOOL_BATCH_RECORDS); 1 appends each batch as it comes. */
-  spoolBatchRecords?: number;
 }
 
 export type WindowSourceKind = 'cache' | 'download' | 'shared';
 
 export interface WindowRead {
   records: AsyncIterable<CdnLogRecord[]>;
-  /** Known once records has started: where the records came from (disk hit, this caller's download, or another caller's download it joined). */
+  /** Known once records has started: where the records came from (disk hit, this caller's download, or another caller's download it waited for). */
   source(): WindowSourceKind;
 }
 
 export interface WindowReadOptions {
   /** The window can no longer change: keep it on disk once downloaded. */
   keep: boolean;
+  /** The query's HTTP client: what the download uses, and what a replay sends the requests its tape cannot answer to. */
+  http: Http;
   signal?: AbortSignal;
-  /**
-   * True (default): the records end once the window is kept, so that a read that follows finds the
-   * entry. False: they end as soon as the last record is handed over, while the spool may still be
-   * written (a later read then joins the download or finds the entry): an answer never waits on the disk.
-   */
-  waitForKeep?: boolean;
 }
 
-export type WindowFetch = (signal: AbortSignal) => AsyncIterable<CdnLogRecord[]>;
+/** Reads the window through `http` (the real client, a recorder or a player); the same function for each. */
+export type WindowFetch = (http: Http, signal: AbortSignal) => AsyncIterable<CdnLogRecord[]>;
 
 export interface WindowCacheStats {
   entries: number;
@@ -62,14 +63,16 @@ export interface WindowCacheStats {
   hits: number;
   /** Reads that started a download. */
   misses: number;
-  /** Reads that joined another caller's running download. */
+  /** Reads that waited for another caller's download and read its tape. */
   shared: number;
+  /** Requests that a replay sent to the provider because its tape did not hold them. */
+  replayMisses: number;
   evictions: number;
   /** Entries found corrupt or unreadable (on open or on read) and deleted. */
   corruptDropped: number;
   /** Windows downloaded with keep that were larger than maxBytes on their own: served, not kept. */
   tooLarge: number;
-  /** Disk errors (full, permissions, vanished directory) while spooling or keeping a window: served, not kept. */
+  /** Disk errors (full, permissions, vanished directory) while taping or keeping a window: served, not kept. */
   diskErrors: number;
 }
 
@@ -77,7 +80,7 @@ export interface WindowCacheStats {
 export interface WindowCacheFs {
   mkdir(dir: string): Promise<void>;
   readdir(dir: string): Promise<string[]>;
-  /** 'r' to read, 'wx+' for a new spool (read back while written), 'wx' for a new meta file. */
+  /** 'r' to read, 'wx+' for a new tape (read back while written), 'wx' for a new meta file. */
   open(file: string, flags: 'r' | 'wx' | 'wx+'): Promise<WindowCacheFile>;
   readText(file: string): Promise<string>;
   stat(file: string): Promise<{ size: number; mtimeMs: number }>;
@@ -108,39 +111,21 @@ export const nodeWindowCacheFs: WindowCacheFs = {
   touch: (file, time) => fsp.utimes(file, time, time),
 };
 
-const FORMAT = 'cdn-log-bridge/window-cache/1';
-const DATA_SUFFIX = '.ndjson.gz';
+const FORMAT = 'cdn-log-bridge/window-tape/1';
+const DATA_SUFFIX = '.tape';
 const META_SUFFIX = '.meta.json';
+/** The record spools of the first format: deleted on open. */
+const OLD_DATA_SUFFIX = '.ndjson.gz';
 const TMP_PREFIX = 'tmp-';
-const ENTRY_FILE = /^([0-9a-f]{64})(\.ndjson\.gz|\.meta\.json)$/;
-/** Records per batch read back from disk. */
-const BATCH_RECORDS = 1000;
-/**
- * Records gathered before one append to a spool (one sync-flushed gzip step and one write): providers
- * hand over a 64 KiB chunk's worth at a time. A fetch that waits on the network commits what it has.
- */
-const SPOOL_BATCH_RECORDS = 2000;
-/** Compressed bytes per read of a spool or entry: decoded, that is a few hundred records. */
-const READ_CHUNK_BYTES = 64 * 1024;
+const ENTRY_FILE = /^([0-9a-f]{64})(\.tape|\.meta\.json|\.ndjson\.gz)$/;
 const HASH_CHUNK_BYTES = 1024 * 1024;
-/**
- * Measured on 140 MB of NDJSON (200k normalised records): level 4 deflates in 0.7 s to 13.2 MB, the
- * default 6 in 0.9 s to 11.9 MB, level 1 in 0.5 s to 14.3 MB. The spool is written while a cold query
- * waits (bench/bridge.bench.ts: level 1 took the cold stats query from 3.1-3.4x to 2.6-3.2x a plain
- * read), and 8 % more disk is the cheaper side of that trade.
- */
-const GZIP_LEVEL = 1;
-/** Fetched batches waiting to be written to the spool before the fetch waits for the disk. */
-const MAX_SPOOL_BACKLOG = 256;
-/** Only when the disk fails: batches held in memory per caller before the download waits for the slowest. */
-const MAX_QUEUED_BATCHES = 8;
 
 interface EntryMeta {
   format: string;
   key: string;
-  records: number;
   fileBytes: number;
   sha256: string;
+  exchanges: TapeExchange[];
 }
 
 /** A kept window: its meta as on disk (compared byte for byte on each read) and its size on disk. */
@@ -151,28 +136,35 @@ interface Entry {
   bytes: number;
 }
 
+/** A finished tape: the answers of one complete download. */
+interface Tape {
+  exchanges: TapeExchange[];
+  bytes: number;
+  sha256: string;
+}
+
 export class WindowCache {
   /** Kept entries by file name, least recently used first (a Map iterates in insertion order). */
   private readonly entries = new Map<string, Entry>();
-  /** Downloads a new caller may join, by key. */
+  /** Downloads a new caller may wait for, by key. */
   private readonly joinable = new Map<string, Download>();
-  /** Downloads whose run has not settled (close() waits for them). */
+  /** Downloads not yet settled (close() aborts and waits for them). */
   private readonly running = new Set<Download>();
   /** Deletions of dropped or evicted entries in progress, by name: a new entry of that name waits for them. */
   private readonly deleting = new Map<string, Promise<void>>();
-  /** Unlinks, touches and releases nobody waits for; close() does. */
+  /** Keeps, unlinks, touches and releases nobody waits for; close() does. */
   private readonly background = new Set<Promise<unknown>>();
+  /** Aborted by close(): every download's fetch listens to it. */
+  private readonly closing = new AbortController();
   private totalBytes = 0;
   /** The last use time handed out: strictly increasing, so that LRU order survives a restart even within one millisecond. */
   private lastUseMs = 0;
-  private readonly counts = { hits: 0, misses: 0, shared: 0, evictions: 0, corruptDropped: 0, tooLarge: 0, diskErrors: 0 };
-  private closed = false;
+  private readonly counts = { hits: 0, misses: 0, shared: 0, replayMisses: 0, evictions: 0, corruptDropped: 0, tooLarge: 0, diskErrors: 0 };
 
   private constructor(
     private readonly dir: string,
     private readonly maxBytes: number,
     private readonly fs: WindowCacheFs,
-    private readonly spoolBatchRecords: number,
   ) {}
 
   /** Opens (creating) the directory, keeps the valid entries it holds and deletes leftovers. */
@@ -181,15 +173,16 @@ export class WindowCache {
     if (typeof options.maxBytes !== 'number' || !(options.maxBytes >= 0) || !Number.isFinite(options.maxBytes)) {
       throw badInput('maxBytes', `must be a number of bytes >= 0 (e.g. 10737418240 for 10 GiB), got ${String(options.maxBytes)}`);
     }
-    const cache = new WindowCache(path.resolve(options.dir), options.maxBytes, options.fs ?? nodeWindowCacheFs, options.spoolBatchRecords ?? SPOOL_BATCH_RECORDS);
+    const cache = new WindowCache(path.resolve(options.dir), options.maxBytes, options.fs ?? nodeWindowCacheFs);
     await cache.fs.mkdir(cache.dir);
     await cache.scan();
     return cache;
   }
 
   /**
-   * The records of window `key`: from a kept entry (verified first), else from a running download of
-   * the same key (joined), else from one new call of `fetch`. Nothing happens until `records` is iterated.
+   * The records of window `key`: read back from a kept entry (verified first), else from the tape of
+   * a running download of the same key once it is complete, else from a new call of `fetch`.
+   * Nothing happens until `records` is iterated.
    */
   read(key: string, fetch: WindowFetch, options: WindowReadOptions): WindowRead {
     let source: WindowSourceKind | undefined;
@@ -215,10 +208,8 @@ export class WindowCache {
 
   /** Aborts the downloads still running (their callers get a Transient error) and waits for disk work to end. */
   async close(): Promise<void> {
-    this.closed = true;
-    const reason = new CdnLogError('Transient', 'the window cache was closed while this window was downloading; retry the query');
-    for (const download of this.running) download.abort(reason);
-    await Promise.all([...this.running].map((download) => download.finished));
+    this.closing.abort(new CdnLogError('Transient', 'the window cache was closed while this window was downloading; retry the query'));
+    await Promise.all([...this.running].map((download) => download.settled));
     while (this.background.size > 0) await Promise.all([...this.background]);
   }
 
@@ -228,41 +219,125 @@ export class WindowCache {
     options: WindowReadOptions,
     setSource: (kind: WindowSourceKind) => void,
   ): AsyncGenerator<CdnLogRecord[]> {
-    const signal = options.signal;
-    signal?.throwIfAborted();
-    if (this.closed) throw new CdnLogError('Transient', 'the window cache is closed; open it again to read windows');
-    const entry = this.entries.get(entryName(key));
-    if (entry !== undefined && entry.meta.key === key) {
-      const file = await this.openVerified(entry);
-      if (file !== undefined) {
+    const signal = options.signal ?? new AbortController().signal;
+    for (;;) {
+      signal.throwIfAborted();
+      if (this.closing.signal.aborted) throw new CdnLogError('Transient', 'the window cache is closed; open it again to read windows');
+      const entry = this.entries.get(entryName(key));
+      if (entry !== undefined && entry.meta.key === key) {
+        const file = await this.openVerified(entry);
+        // Corrupt, and now deleted: look again (someone may be downloading it already).
+        if (file === undefined) continue;
+        setSource('cache');
+        this.counts.hits++;
+        this.touch(entry);
         try {
-          signal?.throwIfAborted();
-          setSource('cache');
-          this.counts.hits++;
-          this.touch(entry);
-          yield* this.readEntry(entry, file, signal);
+          yield* this.replay(fetch, options.http, file, entry.meta.exchanges, signal, entry);
         } finally {
           await file.close().catch(ignore);
         }
         return;
       }
-      signal?.throwIfAborted();
-      if (this.closed) throw new CdnLogError('Transient', 'the window cache is closed; open it again to read windows');
+      const running = this.joinable.get(key);
+      if (running === undefined) {
+        setSource('download');
+        this.counts.misses++;
+        yield* this.download(key, fetch, options, signal);
+        return;
+      }
+      running.keep ||= options.keep;
+      running.holders++;
+      try {
+        const tape = await untilAborted(running.tape, signal);
+        if (tape === null) {
+          // A download that failed fails its waiters the same way; one that was stopped (its caller
+          // went away) or could not be taped leaves them to read the window themselves.
+          if (running.error !== undefined) throw running.error;
+          continue;
+        }
+        setSource('shared');
+        this.counts.shared++;
+        yield* this.replay(fetch, options.http, running.file!, tape.exchanges, signal);
+        return;
+      } finally {
+        running.holders--;
+        this.releaseIfDone(running);
+      }
     }
-    let download = this.joinable.get(key);
-    if (download === undefined) {
-      download = this.startDownload(key, fetch);
-      setSource('download');
-      this.counts.misses++;
-    } else {
-      setSource('shared');
-      this.counts.shared++;
-    }
-    const share = download.join(options.keep, signal, options.waitForKeep ?? true);
+  }
+
+  /** The window read back through the adapter from a tape; requests it does not hold go to `http`. */
+  private async *replay(
+    fetch: WindowFetch,
+    http: Http,
+    file: WindowCacheFile,
+    exchanges: readonly TapeExchange[],
+    signal: AbortSignal,
+    entry?: Entry,
+  ): AsyncGenerator<CdnLogRecord[]> {
+    const player = new TapePlayer(http, file, exchanges);
     try {
-      yield* readDownload(download, share, signal);
+      yield* fetch(player, signal);
+    } catch (err) {
+      if (signal.aborted || err instanceof CdnLogError) throw err;
+      // The sha256 matched, so only a disk failing under us gets here.
+      if (entry !== undefined) this.dropCorrupt(entry);
+      throw new CdnLogError('Transient', 'a cached window could not be read back to its end; retry the query', { cause: err });
     } finally {
-      await share.leave();
+      this.counts.replayMisses += player.misses;
+    }
+  }
+
+  /** This caller's download: its records as they decode, the answers taped behind them for the others. */
+  private async *download(key: string, fetch: WindowFetch, options: WindowReadOptions, signal: AbortSignal): AsyncGenerator<CdnLogRecord[]> {
+    const download = new Download(key, options.keep);
+    this.joinable.set(key, download);
+    this.running.add(download);
+    let recorder: TapeRecorder | undefined;
+    try {
+      const tmp = this.tmpPath('tape');
+      download.file = await this.fs.open(tmp, 'wx+');
+      download.tmpPath = tmp;
+      recorder = new TapeRecorder(options.http, download.file);
+    } catch {
+      this.counts.diskErrors++;
+    }
+    let outcome: 'done' | 'failed' | 'stopped' = 'stopped';
+    let error: unknown;
+    try {
+      for await (const batch of fetch(recorder ?? options.http, AbortSignal.any([signal, this.closing.signal]))) yield batch;
+      outcome = 'done';
+    } catch (err) {
+      if (!signal.aborted) {
+        outcome = 'failed';
+        error = this.closing.signal.aborted ? this.closing.signal.reason : err;
+      }
+      throw err;
+    } finally {
+      // The answer does not wait for the disk: the tape is finished and kept in the background.
+      this.inBackground(this.settle(download, outcome === 'done' ? recorder : undefined, error));
+    }
+  }
+
+  /** Ends a download: hands its tape (or its failure) to the waiting callers, then keeps it if asked. */
+  private async settle(download: Download, recorder: TapeRecorder | undefined, error: unknown): Promise<void> {
+    try {
+      const finished = recorder === undefined ? null : await recorder.finish();
+      if (recorder !== undefined && finished === null) this.counts.diskErrors++;
+      if (finished === null) {
+        this.unjoinable(download);
+        download.end(null, error);
+        return;
+      }
+      const tape: Tape = { exchanges: recorder!.exchanges, ...finished };
+      download.end(tape, undefined);
+      if (download.keep) await this.keep(download, tape);
+      this.unjoinable(download);
+    } finally {
+      this.running.delete(download);
+      download.done = true;
+      download.markSettled();
+      this.releaseIfDone(download);
     }
   }
 
@@ -284,194 +359,10 @@ export class WindowCache {
     }
   }
 
-  private async *readEntry(entry: Entry, file: WindowCacheFile, signal: AbortSignal | undefined): AsyncGenerator<CdnLogRecord[]> {
-    const view: SpoolView = {
-      file,
-      bytes: entry.meta.fileBytes,
-      records: entry.meta.records,
-      closed: true,
-      complete: true,
-      check: () => undefined,
-      changed: () => Promise.resolve(),
-    };
-    try {
-      yield* readSpool(view, signal);
-    } catch (err) {
-      if (signal?.aborted) throw signal.reason;
-      // The sha256 matched, so only a disk failing under us gets here.
-      this.dropCorrupt(entry);
-      throw new CdnLogError('Transient', 'a cached window could not be read back to its end and was deleted; retry the query', {
-        cause: err,
-      });
-    }
-  }
-
-  private startDownload(key: string, fetch: WindowFetch): Download {
-    const download: Download = new Download(
-      key,
-      () => this.unjoinable(download),
-      () => this.release(download),
-    );
-    this.joinable.set(key, download);
-    this.running.add(download);
-    download.finished = this.runDownload(download, fetch).finally(() => {
-      this.running.delete(download);
-      this.unjoinable(download);
-      download.settled = true;
-      download.changed.fire();
-      void download.releaseIfDone();
-    });
-    return download;
-  }
-
-  /** Fetches into the spool (or, when the disk fails, into the callers' queues), then keeps the spool if asked. */
-  private async runDownload(download: Download, fetch: WindowFetch): Promise<void> {
-    const signal = download.controller.signal;
-    let writer: SpoolWriter | undefined;
-    try {
-      writer = await this.createSpool(download);
-      const iterator = fetch(signal)[Symbol.asyncIterator]();
-      // Each fetched batch goes at once to the callers that have caught up; the spool is written behind
-      // the fetch by its own task (gzip works off the main thread). At most MAX_SPOOL_BACKLOG batches
-      // wait to be written: memory stays bounded.
-      const backlog: Array<{ batch: CdnLogRecord[]; handedOver: boolean }> = [];
-      const backlogChanged = new Pulse();
-      let fetchEnded = false;
-      const writing = this.writeBehind(download, writer, backlog, backlogChanged, () => fetchEnded);
-      try {
-        for (;;) {
-          const step = await untilAborted(iterator.next(), signal);
-          if (step.done) break;
-          const batch = step.value;
-          if (batch.length === 0) continue;
-          let handedOver = false;
-          if (writer !== undefined && !download.spoolFailed) {
-            await roomForLiveBatch(download);
-            for (const share of download.shares) share.live?.push(batch);
-            download.handedOverRecords += batch.length;
-            handedOver = true;
-            download.changed.fire();
-          }
-          backlog.push({ batch, handedOver });
-          backlogChanged.fire();
-          // Without a spool the callers' queues pace the fetch (broadcast waits for the slowest).
-          const most = writer === undefined || download.spoolFailed ? 1 : MAX_SPOOL_BACKLOG;
-          while (backlog.length >= most) await untilAborted(backlogChanged.next(), signal);
-        }
-      } catch (err) {
-        // Aborted, or failed on our side: the fetch may be stuck where it cannot see its signal; let it end in the background.
-        void Promise.resolve(iterator.return?.()).catch(ignore);
-        fetchEnded = true;
-        backlogChanged.fire();
-        await writing.catch(ignore);
-        throw err;
-      }
-      fetchEnded = true;
-      download.fetchDone = true;
-      backlogChanged.fire();
-      download.changed.fire();
-      await writing;
-      if (writer !== undefined && !download.spoolFailed) {
-        try {
-          await writer.finish();
-          download.spoolBytes = writer.bytes;
-        } catch {
-          this.spoolFailed(download, writer);
-        }
-      }
-      download.spoolClosed = true;
-      download.state = 'fetched';
-      download.changed.fire();
-      if (download.keep && writer !== undefined && !download.spoolFailed) await this.keep(download, writer.sha256());
-    } catch (err) {
-      writer?.destroy();
-      download.state = 'failed';
-      download.error = err;
-      download.spoolClosed = true;
-      download.changed.fire();
-    }
-  }
-
-  /**
-   * Writes the backlog of fetched batches to the spool, gathered to spoolBatchRecords, until the fetch
-   * has ended and the backlog is empty. When the disk fails (or there is no spool), the batches go to
-   * the callers from memory instead: to all, or to those that did not have them handed over.
-   */
-  private async writeBehind(
-    download: Download,
-    writer: SpoolWriter | undefined,
-    backlog: Array<{ batch: CdnLogRecord[]; handedOver: boolean }>,
-    backlogChanged: Pulse,
-    fetchEnded: () => boolean,
-  ): Promise<void> {
-    const signal = download.controller.signal;
-    for (;;) {
-      if (backlog.length === 0) {
-        if (fetchEnded()) return;
-        await untilAborted(backlogChanged.next(), signal);
-        continue;
-      }
-      const handedOver = backlog[0].handedOver;
-      let text = '';
-      let count = 0;
-      // A gathering holds batches of one kind (handed over or not), for the memory fallback below; and
-      // while the fetch waits on the network, what is there is written rather than held back.
-      while (backlog.length > 0 && backlog[0].handedOver === handedOver && count < this.spoolBatchRecords) {
-        const { batch } = backlog.shift()!;
-        text += ndjson(batch);
-        count += batch.length;
-      }
-      backlogChanged.fire();
-      if (writer !== undefined && !download.spoolFailed) {
-        try {
-          await writer.append(text);
-          download.spoolBytes = writer.bytes;
-          download.spoolRecords += count;
-          download.changed.fire();
-          continue;
-        } catch {
-          this.spoolFailed(download, writer);
-        }
-      }
-      await broadcast(download, text, handedOver ? (share) => share.live === null : undefined);
-    }
-  }
-
-  /** A new spool file shared by the download (writes) and its callers (reads); undefined when the disk refuses it. */
-  private async createSpool(download: Download): Promise<SpoolWriter | undefined> {
-    const spoolPath = this.tmpPath('spool');
-    try {
-      download.spool = await this.fs.open(spoolPath, 'wx+');
-      download.spoolPath = spoolPath;
-      download.changed.fire();
-      return new SpoolWriter(download.spool);
-    } catch {
-      this.spoolFailed(download, undefined);
-      return undefined;
-    }
-  }
-
-  /** The disk failed: what is in the spool stays readable, the rest goes to the callers from memory, nothing is kept. */
-  private spoolFailed(download: Download, writer: SpoolWriter | undefined): void {
-    writer?.destroy();
-    download.spoolFailed = true;
-    download.spoolClosed = true;
-    this.counts.diskErrors++;
-    // A caller joining now would miss the batches already handed out from memory.
-    this.unjoinable(download);
-    download.changed.fire();
-  }
-
-  /** Makes the finished spool an entry: fsync, meta written and fsynced, renames (meta last), directory fsync. */
-  private async keep(download: Download, sha256: string): Promise<void> {
+  /** Makes the finished tape an entry: fsync, meta written and fsynced, renames (meta last), directory fsync. */
+  private async keep(download: Download, tape: Tape): Promise<void> {
     const name = entryName(download.key);
-    const meta: EntryMeta = {
-      format: FORMAT,
-      key: download.key,
-      records: download.spoolRecords,
-      fileBytes: download.spoolBytes,
-      sha256,
-    };
+    const meta: EntryMeta = { format: FORMAT, key: download.key, fileBytes: tape.bytes, sha256: tape.sha256, exchanges: tape.exchanges };
     const metaText = JSON.stringify(meta);
     const bytes = meta.fileBytes + Buffer.byteLength(metaText);
     if (bytes > this.maxBytes) {
@@ -481,7 +372,7 @@ export class WindowCache {
     const metaTmp = this.tmpPath('meta');
     let dataRenamed = false;
     try {
-      await download.spool!.sync();
+      await download.file!.sync();
       await writeDurably(this.fs, metaTmp, metaText);
       await this.fs.touch(metaTmp, this.nextUse());
       const replaced = this.entries.get(name);
@@ -492,14 +383,14 @@ export class WindowCache {
       }
       // An entry of the same name dropped a moment ago may still be being deleted.
       await this.deleting.get(name);
-      await this.fs.rename(download.spoolPath!, this.dataPath(name));
-      download.spoolPath = undefined;
+      await this.fs.rename(download.tmpPath!, this.dataPath(name));
+      download.tmpPath = undefined;
       dataRenamed = true;
       await this.fs.rename(metaTmp, this.metaPath(name));
     } catch {
       this.counts.diskErrors++;
       this.unlinkLater(metaTmp);
-      // A data file without its meta would be an orphan; its readers keep their descriptor.
+      // A tape without its meta would be an orphan; its readers keep their descriptor.
       if (dataRenamed) this.unlinkLater(this.dataPath(name));
       return;
     }
@@ -527,7 +418,7 @@ export class WindowCache {
   private forget(entry: Entry): void {
     this.entries.delete(entry.name);
     this.totalBytes -= entry.bytes;
-    // Meta first: a data file without its meta is an orphan that the next open deletes.
+    // Meta first: a tape without its meta is an orphan that the next open deletes.
     const deletion = (async () => {
       await this.fs.unlink(this.metaPath(entry.name)).catch(ignore);
       await this.fs.unlink(this.dataPath(entry.name)).catch(ignore);
@@ -552,18 +443,19 @@ export class WindowCache {
     if (this.joinable.get(download.key) === download) this.joinable.delete(download.key);
   }
 
-  /** Once the run has settled and the last caller has left: close the spool and delete it unless it became an entry. */
-  private release(download: Download): Promise<void> {
-    const spool = download.spool;
-    const spoolPath = download.spoolPath;
-    download.spool = undefined;
-    download.spoolPath = undefined;
-    const work = (async () => {
-      await spool?.close().catch(ignore);
-      if (spoolPath !== undefined) await this.fs.unlink(spoolPath).catch(ignore);
-    })();
-    this.inBackground(work);
-    return work;
+  /** Once settled and no caller reads its tape: close the file, and delete it unless it became an entry. */
+  private releaseIfDone(download: Download): void {
+    if (!download.done || download.holders > 0 || download.released) return;
+    download.released = true;
+    const { file, tmpPath } = download;
+    download.file = undefined;
+    download.tmpPath = undefined;
+    this.inBackground(
+      (async () => {
+        await file?.close().catch(ignore);
+        if (tmpPath !== undefined) await this.fs.unlink(tmpPath).catch(ignore);
+      })(),
+    );
   }
 
   private async scan(): Promise<void> {
@@ -584,7 +476,7 @@ export class WindowCache {
     }
     for (const name of names) {
       const match = ENTRY_FILE.exec(name);
-      const orphan = match !== null && match[2] === DATA_SUFFIX && !kept.has(match[1]);
+      const orphan = match !== null && (match[2] === OLD_DATA_SUFFIX || (match[2] === DATA_SUFFIX && !kept.has(match[1])));
       if (orphan || name.startsWith(TMP_PREFIX)) await this.fs.unlink(path.join(this.dir, name)).catch(ignore);
     }
     found.sort((a, b) => a.usedMs - b.usedMs);
@@ -596,7 +488,7 @@ export class WindowCache {
     this.evictPastBound();
   }
 
-  /** An entry as found on open: a meta that parses, names its own file and matches the data file's size (sha256 is checked on read). */
+  /** An entry as found on open: a meta that parses, names its own file and matches the tape's size (sha256 is checked on read). */
   private async load(name: string): Promise<{ entry: Entry; usedMs: number } | undefined> {
     try {
       const metaText = await this.fs.readText(this.metaPath(name));
@@ -639,360 +531,48 @@ export class WindowCache {
     return path.join(this.dir, name + META_SUFFIX);
   }
 
-  private tmpPath(kind: 'spool' | 'meta'): string {
+  private tmpPath(kind: 'tape' | 'meta'): string {
     return path.join(this.dir, `${TMP_PREFIX}${randomUUID()}.${kind}`);
   }
 }
 
-/** One run of a window's fetch, shared by the callers that joined it. */
+/** One download of a window, and the callers waiting for its tape. */
 class Download {
-  readonly controller = new AbortController();
-  /** Settles when the fetch has ended and the spool was kept or not. */
-  finished: Promise<void> = Promise.resolve();
-  settled = false;
-  /** 'fetched': every record is in the spool or the callers' queues. */
-  state: 'fetching' | 'fetched' | 'failed' = 'fetching';
+  /** The tape file: written by the recorder, read by every waiting caller, open until the last of them is done. */
+  file: WindowCacheFile | undefined;
+  /** Its name while it is a tmp file (undefined once renamed into an entry). */
+  tmpPath: string | undefined;
+  /** Callers waiting for the tape or reading it. */
+  holders = 0;
+  /** Settled: the tape is kept or not, and nothing more will be written. */
+  done = false;
+  released = false;
+  /** Why the download failed, for its waiters; undefined when it was stopped by its caller instead. */
   error: unknown;
-  /** Kept when any caller that joined asked to keep it. */
-  keep = false;
-  /** The spool: one descriptor for the writer and every reader (positional reads), open until the last caller leaves. */
-  spool: WindowCacheFile | undefined;
-  /** The spool's name while it is a tmp file (undefined once renamed into an entry). */
-  spoolPath: string | undefined;
-  /** Bytes and records of the spool that readers may decode: whole batches, sync-flushed. */
-  spoolBytes = 0;
-  spoolRecords = 0;
-  /** Records handed to the callers that read live; ahead of spoolRecords while a batch is being written. */
-  handedOverRecords = 0;
-  /** The fetch has ended: callers reading live have every record once their queue is empty. */
-  fetchDone = false;
-  /** No more bytes will be appended: the gzip trailer is written, or the disk failed. */
-  spoolClosed = false;
-  spoolFailed = false;
-  readonly shares = new Set<Share>();
-  /** Fired whenever the spool grows, a queue gets a batch, or the state changes. */
-  readonly changed = new Pulse();
-  /** Fired whenever a caller takes a queued batch or leaves (memory fallback pacing). */
-  readonly sharesChanged = new Pulse();
-  private released: Promise<void> | undefined;
+  /** The complete tape, or null when there is none (failed, stopped, disk error). */
+  readonly tape: Promise<Tape | null>;
+  /** Resolves once the download has settled. */
+  readonly settled: Promise<void>;
+  private resolveTape: (tape: Tape | null) => void = ignore;
+  private resolveSettled: () => void = ignore;
 
   constructor(
     readonly key: string,
-    private readonly onAbandoned: () => void,
-    private readonly onRelease: () => Promise<void>,
-  ) {}
-
-  join(keep: boolean, signal: AbortSignal | undefined, waitForKeep = true): Share {
-    this.keep ||= keep;
-    const share = new Share(this, signal, waitForKeep);
-    this.shares.add(share);
-    return share;
-  }
-
-  abort(reason: unknown): void {
-    if (this.state === 'fetching') this.controller.abort(reason);
-  }
-
-  /** The last caller left: a fetch nobody reads is stopped, and nobody may join it any more. */
-  lastShareLeft(): void {
-    // Fetched, or only the spool still being written: it is kept or released as usual.
-    if (this.state !== 'fetching' || this.fetchDone) return;
-    this.onAbandoned();
-    this.abort(new DOMException('every caller reading this window stopped or aborted', 'AbortError'));
-  }
-
-  releaseIfDone(): Promise<void> {
-    if (!this.settled || this.shares.size > 0) return Promise.resolve();
-    this.released ??= this.onRelease();
-    return this.released;
-  }
-}
-
-/** One caller's part in a download: its queue (memory fallback only) and its hold on the spool. */
-class Share {
-  readonly queue: string[] = [];
-  /**
-   * Once the caller has read everything committed to the spool: the batches committed after that,
-   * handed over as they are (no decoding them back from disk). Null while it is still catching up.
-   */
-  live: CdnLogRecord[][] | null = null;
-  private leaving: Promise<void> | undefined;
-  private readonly onAbort = (): void => void this.leave();
-
-  constructor(
-    private readonly download: Download,
-    private readonly signal: AbortSignal | undefined,
-    readonly waitForKeep: boolean,
+    /** Kept when any caller asks to keep it. */
+    public keep: boolean,
   ) {
-    signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.tape = new Promise((resolve) => (this.resolveTape = resolve));
+    this.settled = new Promise((resolve) => (this.resolveSettled = resolve));
   }
 
-  /** Idempotent; resolves once the spool is released if this was the last caller of a settled download. */
-  leave(): Promise<void> {
-    if (this.leaving === undefined) {
-      this.signal?.removeEventListener('abort', this.onAbort);
-      this.download.shares.delete(this);
-      this.download.sharesChanged.fire();
-      if (this.download.shares.size === 0) this.download.lastShareLeft();
-      this.leaving = this.download.releaseIfDone();
-    }
-    return this.leaving;
-  }
-}
-
-/** What a reader sees of a spool or an entry: how far it may read, and whether more will come. */
-interface SpoolView {
-  file: WindowCacheFile | undefined;
-  bytes: number;
-  records: number;
-  /** No more bytes will come. */
-  closed: boolean;
-  /** Closed with the gzip trailer (not cut short by a disk error). */
-  complete: boolean;
-  /** Throws the download's error, if it failed. */
-  check(): void;
-  changed(): Promise<void>;
-}
-
-/** The records of a download: its spool, streamed while it grows, then (memory fallback) the caller's queue. */
-async function* readDownload(download: Download, share: Share, signal: AbortSignal | undefined): AsyncGenerator<CdnLogRecord[]> {
-  const view: SpoolView = {
-    get file() {
-      return download.spool;
-    },
-    get bytes() {
-      return download.spoolBytes;
-    },
-    get records() {
-      return download.spoolRecords;
-    },
-    get closed() {
-      return download.spoolClosed;
-    },
-    get complete() {
-      return download.spoolClosed && !download.spoolFailed;
-    },
-    check: () => {
-      if (download.state === 'failed') throw download.error;
-    },
-    changed: () => download.changed.next(),
-  };
-  // Catch up from the spool; from then on, take the batches the download hands over as they come.
-  yield* readSpool(view, signal, () => {
-    if (download.spoolClosed || download.spoolRecords !== download.handedOverRecords) return false;
-    share.live = [];
-    return true;
-  });
-  for (;;) {
-    signal?.throwIfAborted();
-    view.check();
-    const batch = share.live?.shift();
-    if (batch !== undefined) {
-      download.sharesChanged.fire();
-      yield batch;
-      continue;
-    }
-    const text = share.queue.shift();
-    if (text !== undefined) {
-      download.sharesChanged.fire();
-      yield parseNdjson(text);
-      continue;
-    }
-    if (download.state === 'fetched') break;
-    // Reading live, it has every record once the fetch has ended (unless the disk failed and the rest
-    // comes from memory); the spool may still be being written.
-    if (!share.waitForKeep && share.live !== null && download.fetchDone && !download.spoolFailed) return;
-    await untilAborted(download.changed.next(), signal);
-  }
-  // Ends once the window is kept (or not): a read that follows this one finds the entry.
-  while (share.waitForKeep && !download.settled) await untilAborted(download.changed.next(), signal);
-}
-
-/**
- * Decodes a spool or entry file up to what is committed, waiting for more while it is not closed.
- * Batches hold up to BATCH_RECORDS; what is decoded is handed out before waiting, so callers see records
- * as the download brings them. Every record counted as committed must come out, and no more.
- */
-async function* readSpool(view: SpoolView, signal: AbortSignal | undefined, caughtUp?: () => boolean): AsyncGenerator<CdnLogRecord[]> {
-  const decoder = new RecordDecoder();
-  let position = 0;
-  let decoded = 0;
-  let pending: CdnLogRecord[] = [];
-  try {
-    for (;;) {
-      signal?.throwIfAborted();
-      view.check();
-      const file = view.file;
-      if (file !== undefined && position < view.bytes) {
-        const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, view.bytes - position));
-        const { bytesRead } = await file.read(chunk, 0, chunk.length, position);
-        if (bytesRead === 0) throw new Error(`the file ends at ${position} bytes, before the ${view.bytes} committed`);
-        position += bytesRead;
-        const records = await decoder.push(chunk.subarray(0, bytesRead));
-        decoded += records.length;
-        pending = pending.length === 0 ? records : pending.concat(records);
-        while (pending.length >= BATCH_RECORDS) yield pending.splice(0, BATCH_RECORDS);
-        continue;
-      }
-      if (view.closed) {
-        if (file !== undefined && position > 0) {
-          const rest = view.complete ? await decoder.end() : await decoder.flush();
-          decoded += rest.length;
-          pending = pending.concat(rest);
-        }
-        if (decoded !== view.records) throw new Error(`decoded ${decoded} records where ${view.records} were written`);
-        while (pending.length > 0) yield pending.splice(0, BATCH_RECORDS);
-        return;
-      }
-      if (pending.length > 0) {
-        const batch = pending;
-        pending = [];
-        yield batch;
-        continue;
-      }
-      // Everything committed is decoded and handed out: a download's caller may switch to its batches
-      // (checked and switched in one synchronous step, so no commit falls between the two).
-      if (caughtUp !== undefined && position === view.bytes && decoded === view.records && caughtUp()) return;
-      await untilAborted(view.changed(), signal);
-    }
-  } finally {
-    decoder.destroy();
-  }
-}
-
-/** Appends batches to a spool as gzip, sync-flushed after each so that readers can decode every committed record. */
-class SpoolWriter {
-  bytes = 0;
-  private readonly gzip: Gzip = createGzip({ level: GZIP_LEVEL });
-  private readonly output: Buffer[] = [];
-  private readonly hash = createHash('sha256');
-
-  constructor(private readonly file: WindowCacheFile) {
-    this.gzip.on('data', (chunk: Buffer) => this.output.push(chunk));
-    this.gzip.on('error', ignore); // reported by the step that caused it
+  end(tape: Tape | null, error: unknown): void {
+    this.error = error;
+    this.resolveTape(tape);
   }
 
-  async append(text: string): Promise<void> {
-    await zlibStep(this.gzip, (done) => {
-      this.gzip.write(text, 'utf8');
-      this.gzip.flush(zlibConstants.Z_SYNC_FLUSH, done);
-    });
-    await this.writeOutput();
+  markSettled(): void {
+    this.resolveSettled();
   }
-
-  async finish(): Promise<void> {
-    await zlibEnd(this.gzip);
-    await this.writeOutput();
-  }
-
-  sha256(): string {
-    return this.hash.digest('hex');
-  }
-
-  destroy(): void {
-    this.gzip.destroy();
-  }
-
-  private async writeOutput(): Promise<void> {
-    if (this.output.length === 0) return;
-    const data = Buffer.concat(this.output.splice(0));
-    let written = 0;
-    while (written < data.length) {
-      const { bytesWritten } = await this.file.write(data, written, data.length - written, this.bytes + written);
-      if (bytesWritten === 0) throw new Error('the disk accepted no bytes');
-      written += bytesWritten;
-    }
-    this.hash.update(data);
-    this.bytes += data.length;
-  }
-}
-
-/** Inflates a spool or entry piece by piece into records (one NDJSON line each). */
-class RecordDecoder {
-  private readonly gunzip: Gunzip = createGunzip();
-  private readonly output: Buffer[] = [];
-  private readonly text = new StringDecoder('utf8');
-  private partialLine = '';
-
-  constructor() {
-    this.gunzip.on('data', (chunk: Buffer) => this.output.push(chunk));
-    this.gunzip.on('error', ignore); // reported by the step that caused it
-  }
-
-  /** The records completed by this piece of the file. */
-  async push(compressed: Buffer): Promise<CdnLogRecord[]> {
-    await zlibStep(this.gunzip, (done) => this.gunzip.write(compressed, done));
-    return this.take();
-  }
-
-  /** The last records of a complete file (the gzip trailer's CRC and length are checked). */
-  async end(): Promise<CdnLogRecord[]> {
-    await zlibEnd(this.gunzip);
-    const records = this.take();
-    if (this.partialLine !== '' || this.text.end() !== '') throw new Error('the file ends inside a record');
-    return records;
-  }
-
-  /** The records of a spool cut short by a disk error: whole batches, sync-flushed, so nothing is held back. */
-  async flush(): Promise<CdnLogRecord[]> {
-    await zlibStep(this.gunzip, (done) => this.gunzip.flush(zlibConstants.Z_SYNC_FLUSH, done));
-    return this.take();
-  }
-
-  destroy(): void {
-    this.gunzip.destroy();
-  }
-
-  private take(): CdnLogRecord[] {
-    if (this.output.length === 0) return [];
-    const text = this.partialLine + this.text.write(Buffer.concat(this.output.splice(0)));
-    const lines = text.split('\n');
-    this.partialLine = lines.pop()!;
-    return lines.map(reviveRecord);
-  }
-}
-
-function ndjson(batch: readonly CdnLogRecord[]): string {
-  let text = '';
-  for (const record of batch) text += JSON.stringify(record) + '\n';
-  return text;
-}
-
-function parseNdjson(text: string): CdnLogRecord[] {
-  const lines = text.split('\n');
-  lines.pop(); // after the last newline
-  return lines.map(reviveRecord);
-}
-
-/**
- * A record as it was written. `attributes` gets its null prototype back (emptyRecord's convention):
- * JSON.parse keeps a provider key `__proto__` as an own property, and Object.assign onto a
- * null-prototype object keeps it as an own property too.
- */
-function reviveRecord(line: string): CdnLogRecord {
-  const record = JSON.parse(line) as CdnLogRecord;
-  if (record.attributes !== null && typeof record.attributes === 'object') {
-    record.attributes = Object.assign(Object.create(null), record.attributes);
-  }
-  return record;
-}
-
-/** Waits while a caller that has caught up is MAX_QUEUED_BATCHES behind: memory stays bounded by the slowest reader. */
-async function roomForLiveBatch(download: Download): Promise<void> {
-  const signal = download.controller.signal;
-  while ([...download.shares].some((share) => share.live !== null && share.live.length >= MAX_QUEUED_BATCHES)) {
-    await untilAborted(download.sharesChanged.next(), signal);
-  }
-}
-
-/** The memory fallback: every caller gets the batch; the download waits while any caller is MAX_QUEUED_BATCHES behind. */
-async function broadcast(download: Download, text: string, to: (share: Share) => boolean = () => true): Promise<void> {
-  const signal = download.controller.signal;
-  while ([...download.shares].some((share) => to(share) && share.queue.length >= MAX_QUEUED_BATCHES)) {
-    await untilAborted(download.sharesChanged.next(), signal);
-  }
-  for (const share of download.shares) if (to(share)) share.queue.push(text);
-  download.changed.fire();
 }
 
 function parseMeta(text: string): EntryMeta | undefined {
@@ -1005,9 +585,39 @@ function parseMeta(text: string): EntryMeta | undefined {
   if (value === null || typeof value !== 'object') return undefined;
   const meta = value as Partial<EntryMeta>;
   const count = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
-  if (meta.format !== FORMAT || typeof meta.key !== 'string' || !count(meta.records) || !count(meta.fileBytes)) return undefined;
+  if (meta.format !== FORMAT || typeof meta.key !== 'string' || !count(meta.fileBytes)) return undefined;
   if (typeof meta.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(meta.sha256)) return undefined;
-  return { format: meta.format, key: meta.key, records: meta.records, fileBytes: meta.fileBytes, sha256: meta.sha256 };
+  if (!Array.isArray(meta.exchanges)) return undefined;
+  const fileBytes = meta.fileBytes;
+  const exchanges: TapeExchange[] = [];
+  for (const raw of meta.exchanges as unknown[]) {
+    const exchange = parseExchange(raw, fileBytes, count);
+    if (exchange === undefined) return undefined;
+    exchanges.push(exchange);
+  }
+  return { format: meta.format, key: meta.key, fileBytes, sha256: meta.sha256, exchanges };
+}
+
+/** One exchange of a meta, checked whole: pieces inside the tape, lengths that add up. */
+function parseExchange(raw: unknown, fileBytes: number, count: (n: unknown) => n is number): TapeExchange | undefined {
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const e = raw as Partial<TapeExchange>;
+  if (typeof e.request !== 'string' || !/^[0-9a-f]{64}$/.test(e.request) || !count(e.status) || !count(e.bytes)) return undefined;
+  if (e.headers === null || typeof e.headers !== 'object' || !Array.isArray(e.pieces)) return undefined;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(e.headers)) {
+    if (typeof value !== 'string') return undefined;
+    headers[name] = value;
+  }
+  let total = 0;
+  const pieces: Array<[number, number]> = [];
+  for (const piece of e.pieces as unknown[]) {
+    if (!Array.isArray(piece) || piece.length !== 2 || !count(piece[0]) || !count(piece[1]) || piece[0] + piece[1] > fileBytes) return undefined;
+    pieces.push([piece[0], piece[1]]);
+    total += piece[1];
+  }
+  if (total !== e.bytes) return undefined;
+  return { request: e.request, status: e.status, headers, pieces, bytes: e.bytes };
 }
 
 async function writeDurably(fs: WindowCacheFs, file: string, text: string): Promise<void> {
@@ -1042,69 +652,11 @@ function entryName(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
-/** One zlib operation: settles when its callback runs, or when the stream fails instead (corrupt input). */
-function zlibStep(stream: Gzip | Gunzip, start: (done: (err?: Error | null) => void) => void): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (stream.destroyed) {
-      reject(stream.errored ?? new Error('the zlib stream was destroyed'));
-      return;
-    }
-    const onError = (err: Error): void => reject(err);
-    stream.once('error', onError);
-    start((err) => {
-      stream.off('error', onError);
-      if (err) reject(err);
-      else resolve();
-    });
-  });
-}
-
-function zlibEnd(stream: Gzip | Gunzip): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    if (stream.destroyed) {
-      reject(stream.errored ?? new Error('the zlib stream was destroyed'));
-      return;
-    }
-    stream.once('end', resolve);
-    stream.once('error', reject);
-    stream.end();
-  });
-}
-
-/** A promise per change: waiters take next(), the changer calls fire(). */
-class Pulse {
-  private resolve: () => void = () => undefined;
-  private promise: Promise<void> = this.renew();
-
-  next(): Promise<void> {
-    return this.promise;
-  }
-
-  fire(): void {
-    const resolve = this.resolve;
-    this.promise = this.renew();
-    resolve();
-  }
-
-  private renew(): Promise<void> {
-    return new Promise<void>((resolve) => {
-      this.resolve = resolve;
-    });
-  }
-}
-
 /** The promise, or the signal's reason as soon as it aborts (the promise's own outcome is then ignored). */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) {
-    promise.catch(ignore);
-    return Promise.reject(signal.reason);
-  }
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      promise.catch(ignore);
-      reject(signal.reason);
-    };
+    const onAbort = (): void => reject(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
     promise.then(
       (value) => {
@@ -1120,14 +672,3 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
 }
 
 function ignore(): void {}
-
-/** True when `promise` settles before the event loop turns (the next batch is already decoded). */
-function readyNow(promise: Promise<unknown>): Promise<boolean> {
-  return Promise.race([
-    promise.then(
-      () => true,
-      () => true,
-    ),
-    new Promise<boolean>((resolve) => setImmediate(() => resolve(false))),
-  ]);
-}

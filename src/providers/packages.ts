@@ -88,13 +88,13 @@ async function* attempt(ctx: ReadContext<unknown, unknown>, pkg: LogPackage, rul
     throw new CdnLogError('TooLarge', `${rules.who} lists the package ${pkg.label} at ${listed} bytes, over the ${bound}-byte bound; nothing was fetched`);
   }
   let received = 0;
-  ctx.stats.requests++;
   const res = await ctx.http.send({
     method: 'GET',
     url: checked.url,
     untrusted: !checked.trusted,
     signal: ctx.signal,
     deadlineMs: rules.deadlineMs,
+    onSent: () => ctx.stats.requests++,
     onBytes: (n) => {
       ctx.stats.bytes += n;
       received += n;

@@ -1,6 +1,6 @@
 import type { CdnLogError } from '../core/errors';
 import type { CdnLogRecord } from '../core/record';
-import type { HttpClient } from '../transport/http';
+import type { Http } from '../transport/http';
 import { delayBeforeRetry, sleep } from '../transport/retry';
 import type { ReadStats } from './types';
 
@@ -13,7 +13,7 @@ import type { ReadStats } from './types';
  * of the current unit only. Retries follow the client's policy (transport/retry.ts).
  */
 export async function* readResumable(
-  http: HttpClient,
+  http: Http,
   stats: ReadStats,
   attempt: (attemptNo: number) => AsyncIterable<CdnLogRecord[]>,
   signal?: AbortSignal,

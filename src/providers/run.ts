@@ -6,7 +6,7 @@ import { credentialValues, SecretScrubber, scrubError } from '../core/secrets';
 import { BoundedSelection } from '../core/selection';
 import { DAY_MS, formatDuration } from '../core/time';
 import { type Clamp, planWindows, type TimeRange } from '../core/windows';
-import type { HttpClient } from '../transport/http';
+import type { Http } from '../transport/http';
 import { stableId } from './record-id';
 import { emptyStats, noteSkipped, type ProviderAdapter, type ReadContext, type ReadStats } from './types';
 
@@ -68,12 +68,17 @@ export interface WindowIdentity {
 export type WindowReader = (
   window: TimeRange,
   identity: WindowIdentity,
-  /** Reads the window from the provider; `signal` (the store's, shared by every query waiting on it) replaces the query's own. */
-  download: (signal: AbortSignal) => AsyncIterable<CdnLogRecord[]>,
+  /**
+   * Reads the window through `http`: the query's client, or the store's stand-in for it (a recorder
+   * of the answers, or a player of recorded ones); `signal` replaces the query's own.
+   */
+  read: (http: Http, signal: AbortSignal) => AsyncIterable<CdnLogRecord[]>,
+  /** The query's client. */
+  http: Http,
 ) => { records: AsyncIterable<CdnLogRecord[]>; fromStore: () => boolean };
 
 export interface RunOptions {
-  http: HttpClient;
+  http: Http;
   /** `asc` (default): the oldest records first, windows from the start; `desc`: the newest first, windows from the end. */
   order?: 'asc' | 'desc';
   /** Every matching record, streamed, with no limit (stats): the query's limit is ignored. */
@@ -211,7 +216,7 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
 
   function readWindow(window: TimeRange): { records: AsyncIterable<CdnLogRecord[]>; fromStore: () => boolean } {
     if (!options.windowReader) return { records: adapter.readWindow(ctx, window), fromStore: () => false };
-    return options.windowReader(window, identityOf(window), (signal) => adapter.readWindow({ ...ctx, signal }, window));
+    return options.windowReader(window, identityOf(window), (http, signal) => adapter.readWindow({ ...ctx, http, signal }, window), ctx.http);
   }
 
   async function* readWindows(): AsyncIterable<CdnLogRecord[]> {

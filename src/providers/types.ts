@@ -1,7 +1,7 @@
 import type { Filter } from '../core/filter';
 import type { CdnLogRecord, ProviderId } from '../core/record';
 import type { TimeRange, ProviderLimits } from '../core/windows';
-import type { HttpClient } from '../transport/http';
+import type { Http } from '../transport/http';
 
 /** Counters an adapter updates while it reads; they become the result's meta. */
 export interface ReadStats {
@@ -29,7 +29,7 @@ export function noteSkipped(stats: ReadStats | undefined, count: number, what: s
 }
 
 export interface ReadContext<C, S> {
-  http: HttpClient;
+  http: Http;
   /** The provider API root (the real one, or an emulator's on loopback). */
   baseUrl: string;
   credentials: C;

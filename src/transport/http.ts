@@ -47,6 +47,8 @@ export interface HttpRequest {
   signal?: AbortSignal;
   /** Overrides the client's deadlineMs for this request (a log package may take longer than an API call). */
   deadlineMs?: number;
+  /** Called once the request goes to the network (not when a recording answers it): the adapters count provider requests with it. */
+  onSent?: () => void;
   /** Called with the size of each body chunk as it arrives (compressed, as sent). */
   onBytes?: (bytes: number) => void;
   /**
@@ -54,6 +56,12 @@ export interface HttpRequest {
    * name resolves to. Check the URL itself first with `checkPackageUrl`.
    */
   untrusted?: boolean;
+  /**
+   * What identifies this request when a recorded answer stands in for it (the bridge's window tapes):
+   * method, URL and this; the body when unset. Set it when the body holds a nonce, a timestamp or a
+   * signature, so that the same logical request is recognised again.
+   */
+  replayKey?: string;
 }
 
 export interface HttpResponse {
@@ -197,10 +205,21 @@ export function kindForStatus(status: number): ErrorKind {
 }
 
 /**
+ * What the adapters use of an HTTP client: the client itself, or a stand-in that answers some
+ * requests from a recording (src/bridge/tape.ts) and sends the others on.
+ */
+export interface Http {
+  readonly retry: RetryPolicy;
+  send(req: HttpRequest): Promise<HttpResponse>;
+  sendWithRetry<T>(req: HttpRequest, check: (res: HttpResponse) => Promise<T>, onRetry?: RetryHooks['onRetry']): Promise<T>;
+  retryHooks(signal: AbortSignal | undefined, onRetry?: RetryHooks['onRetry']): RetryHooks;
+}
+
+/**
  * The project's one HTTP client: undici with connect, header and body timeouts, per-credential rate
  * limits, and retries of network failures (the adapters retry statuses and bodies through `withRetry`).
  */
-export class HttpClient {
+export class HttpClient implements Http {
   readonly retry: RetryPolicy;
   readonly rateLimiter: RateLimiter;
   private readonly dispatcher: Agent;
@@ -241,6 +260,7 @@ export class HttpClient {
     if (req.rateLimits) await this.rateLimiter.acquire(req.rateLimits, req.signal);
     const watchdog = new Watchdog(req.deadlineMs ?? this.deadlineMs, this.lowSpeed, req.signal);
     let res: Dispatcher.ResponseData;
+    req.onSent?.();
     try {
       res = await request(req.url, {
         method: req.method,

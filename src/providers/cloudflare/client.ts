@@ -93,9 +93,16 @@ function cloudflareError(zone: string, window: TimeRange | null) {
  */
 async function getZoneJson(ctx: Ctx, path: string, maxBytes: number): Promise<unknown> {
   const url = `${ctx.baseUrl}/zones/${ctx.source.zone}${path}`;
-  ctx.stats.requests++;
   const text = await ctx.http.sendWithRetry(
-    { method: 'GET', url, headers: authHeaders(ctx.credentials), rateLimits: rateLimits(ctx), signal: ctx.signal, onBytes: (n) => (ctx.stats.bytes += n) },
+    {
+      method: 'GET',
+      url,
+      headers: authHeaders(ctx.credentials),
+      rateLimits: rateLimits(ctx),
+      signal: ctx.signal,
+      onSent: () => ctx.stats.requests++,
+      onBytes: (n) => (ctx.stats.bytes += n),
+    },
     async (r) => {
       if (r.status !== 200) throw await HttpClient.statusError(r, cloudflareError(ctx.source.zone, null));
       return r.text(maxBytes, { whole: true });
@@ -169,13 +176,13 @@ function windowUrl(ctx: Ctx, window: TimeRange, fields: string | null): string {
 
 async function* readAttempt(ctx: Ctx, window: TimeRange, fields: string | null): AsyncIterable<CdnLogRecord[]> {
   const label = `Cloudflare zone ${ctx.source.zone} window ${formatTime(window.fromMs)}..${formatTime(window.toMs)}`;
-  ctx.stats.requests++;
   const res = await ctx.http.send({
     method: 'GET',
     url: windowUrl(ctx, window, fields),
     headers: { ...authHeaders(ctx.credentials), 'accept-encoding': 'gzip' },
     rateLimits: rateLimits(ctx),
     signal: ctx.signal,
+    onSent: () => ctx.stats.requests++,
     onBytes: (n) => (ctx.stats.bytes += n),
   });
   if (res.status !== 200) throw await HttpClient.statusError(res, cloudflareError(ctx.source.zone, window));

@@ -99,12 +99,12 @@ function pageFormat(ctx: Ctx): string {
 /** One page: a zip holding one CSV or TSV member with a header row. */
 async function* readPage(ctx: Ctx, window: TimeRange, format: string, offset: number, limit: number): AsyncIterable<CdnLogRecord[]> {
   const label = `Gcore ${gcoreSourceName(ctx.source)} window ${formatTime(window.fromMs)}..${formatTime(window.toMs)} offset ${offset}`;
-  ctx.stats.requests++;
   const res = await ctx.http.send({
     method: 'GET',
     url: pageUrl(ctx, window, format, offset, limit),
     headers: { authorization: `APIKey ${ctx.credentials.apiKey}`, accept: 'application/zip' },
     signal: ctx.signal,
+    onSent: () => ctx.stats.requests++,
     onBytes: (n) => (ctx.stats.bytes += n),
   });
   if (res.status !== 200) throw await HttpClient.statusError(res, gcoreError(window));

@@ -121,7 +121,6 @@ async function* download(ctx: Ctx, part: TimeRange, count: number): AsyncIterabl
     count,
     includeFields: includeFields(ctx),
   });
-  ctx.stats.requests++;
   const res = await ctx.http.send({
     method: 'POST',
     url,
@@ -134,6 +133,7 @@ async function* download(ctx: Ctx, part: TimeRange, count: number): AsyncIterabl
     },
     body,
     signal: ctx.signal,
+    onSent: () => ctx.stats.requests++,
     onBytes: (n) => (ctx.stats.bytes += n),
   });
   if (res.status !== 200) throw await HttpClient.statusError(res, elsaError(span));

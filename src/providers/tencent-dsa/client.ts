@@ -82,7 +82,7 @@ function dsaError(code: number, message: string, codeDesc: string): CdnLogError 
 }
 
 /** The signed form body of one listing call: API 2.0 common parameters, a fresh nonce each time. */
-function listingRequest(ctx: Ctx, hosts: readonly string[], startDate: string, endDate: string): { url: string; body: string } {
+function listingRequest(ctx: Ctx, hosts: readonly string[], startDate: string, endDate: string): { url: string; body: string; replayKey: string } {
   const url = `${ctx.baseUrl}${DSA_PATH}`;
   const { host, pathname } = new URL(url);
   const { secretId, secretKey, token } = ctx.credentials;
@@ -98,7 +98,8 @@ function listingRequest(ctx: Ctx, hosts: readonly string[], startDate: string, e
   };
   if (token) params.Token = token;
   params.Signature = signTencentV1({ method: 'POST', host, path: pathname, params, secretKey });
-  return { url, body: new URLSearchParams(params).toString() };
+  // The nonce, timestamp and signature differ per attempt: the same listing is these three.
+  return { url, body: new URLSearchParams(params).toString(), replayKey: JSON.stringify([hosts, startDate, endDate]) };
 }
 
 /** One `GetDsaHostLogs` call for up to 10 hosts: their hourly packages between two Beijing dates. */
@@ -107,15 +108,16 @@ async function listPackages(ctx: Ctx, hosts: readonly string[], startDate: strin
     ctx.http.retry,
     async () => {
       // Signed per attempt: a retry carries a new nonce and timestamp.
-      const { url, body } = listingRequest(ctx, hosts, startDate, endDate);
-      ctx.stats.requests++;
+      const { url, body, replayKey } = listingRequest(ctx, hosts, startDate, endDate);
       const res = await ctx.http.send({
         method: 'POST',
         url,
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body,
+        replayKey,
         rateLimits: [[tencentRateKey('tencent-dsa', ctx.credentials), DSA_RATE_LIMIT]],
         signal: ctx.signal,
+        onSent: () => ctx.stats.requests++,
         onBytes: (n) => (ctx.stats.bytes += n),
       });
       if (res.status !== 200) {

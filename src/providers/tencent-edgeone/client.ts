@@ -130,7 +130,6 @@ async function listPage(ctx: Ctx, window: TimeRange, offset: number, limit = EDG
         'x-tc-requestclient': 'cdn-log-bridge',
       };
       if (token) headers['x-tc-token'] = token;
-      ctx.stats.requests++;
       const res = await ctx.http.send({
         method: 'POST',
         url,
@@ -138,6 +137,7 @@ async function listPage(ctx: Ctx, window: TimeRange, offset: number, limit = EDG
         body,
         rateLimits: [[tencentRateKey('tencent-edgeone', ctx.credentials), EDGEONE_RATE_LIMIT]],
         signal: ctx.signal,
+        onSent: () => ctx.stats.requests++,
         onBytes: (n) => (ctx.stats.bytes += n),
       });
       if (res.status !== 200) {
