@@ -341,6 +341,17 @@ describe('errors are HTTP answers with their kind', () => {
     expect(answer.error.message).toMatch(message);
   });
 
+  it.each([
+    ['cloudflare', { zone: 'f'.repeat(32) }, /`source\.zone`/],
+    ['tencent-edgeone', { zone: 'zone-nosuchzone00', layer: 'l7', domain: 'a.example.com' }, /`source\.zone`/],
+  ])('%s: a source the provider does not know is named as the query spells it, not as a command-line flag', async (provider, source, hint) => {
+    const { body } = await query({ provider, source, ...rangeOf(provider), waitMs: 20_000 });
+    const error = body.error;
+    expect(JSON.stringify(body)).toMatch(hint);
+    expect(JSON.stringify(body)).not.toMatch(/--zone|--domain|--proxy/);
+    expect(error).toBeDefined();
+  });
+
   it('rejected credentials are a 403 naming the credential to check', async () => {
     const { status, body } = await query({ provider: 'gcore', ...range() }, { [credentialHeader('GCORE_API_KEY')]: 'not-the-demo-key-0123456789' });
     expect(status).toBe(403);

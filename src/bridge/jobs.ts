@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { CdnLogError, isCdnLogError } from '../core/errors';
 import type { QueryAnswer, QueryExecution } from './execute';
+import { inQueryTerms } from './hints';
 
 export type JobState = 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -37,7 +38,7 @@ export const DEFAULT_JOB_OPTIONS: JobOptions = { keepFinishedMs: 5 * 60_000, aba
 
 /** The error a failed query answers with: kind and message only (no cause, no stack), scrubbed. */
 export function jobError(err: unknown, scrub: (text: string) => string): JobError {
-  if (isCdnLogError(err)) return { kind: err.kind, message: scrub(err.message), ...(err.field ? { field: err.field } : {}) };
+  if (isCdnLogError(err)) return { kind: err.kind, message: inQueryTerms(scrub(err.message)), ...(err.field ? { field: err.field } : {}) };
   return { kind: 'Internal', message: scrub(`unexpected error: ${(err as Error)?.message ?? String(err)}`) };
 }
 

@@ -23,6 +23,7 @@ import { AnswerCache } from './answer-cache';
 import { type BridgeContext, DEFAULT_BUDGET, prepare, QueryExecution, settledAnswerKey } from './execute';
 import { DEFAULT_JOB_OPTIONS, type JobOptions, JobRegistry, type JobView, type QueryJob } from './jobs';
 import { BridgeMetrics } from './metrics';
+import { inQueryTerms } from './hints';
 import { WindowCache } from './window-cache';
 
 export interface BridgeOptions {
@@ -157,7 +158,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     if (error instanceof HttpError) return reply.code(error.status).send({ error: { kind: error.kind, message: error.message } });
     if (isCdnLogError(error)) {
       metrics.errors.inc({ kind: error.kind });
-      return reply.code(STATUS_BY_KIND[error.kind]).send({ error: { kind: error.kind, message: error.message, ...(error.field ? { field: error.field } : {}) } });
+      return reply.code(STATUS_BY_KIND[error.kind]).send({ error: { kind: error.kind, message: inQueryTerms(error.message), ...(error.field ? { field: error.field } : {}) } });
     }
     const e = error as { statusCode?: number; code?: string; message?: string };
     // fastify's own refusals: a body that is not JSON, too large, a wrong content type.
@@ -316,7 +317,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
         trustedPackageOrigins: prepared.trustedPackageOrigins,
         signal: AbortSignal.timeout(25_000),
       });
-      return { status: 'ok', message: scrubber.scrub(message) };
+      return { status: 'ok', message: inQueryTerms(scrubber.scrub(message)) };
     } catch (err) {
       if (isCdnLogError(err)) throw new CdnLogError(err.kind, scrubber.scrub(err.message), { field: err.field, status: err.status });
       throw err;

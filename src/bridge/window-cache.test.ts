@@ -181,6 +181,11 @@ async function readAll(read: WindowRead): Promise<CdnLogRecord[]> {
   return records;
 }
 
+/** The directory's files but the lock, which an open cache holds. */
+async function entryFiles(dir: string): Promise<string[]> {
+  return (await fsp.readdir(dir)).filter((name) => name !== 'lock');
+}
+
 function hashName(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
@@ -218,7 +223,7 @@ describe('WindowCache', () => {
     expect(provider.sent).toHaveLength(PAGES);
     expect(cache.stats()).toMatchObject({ hits: 1, misses: 1, replayMisses: 0 });
     const name = hashName(KEY);
-    expect((await fsp.readdir(dir)).sort()).toEqual([`${name}.meta.json`, `${name}.tape`]);
+    expect((await entryFiles(dir)).sort()).toEqual([`${name}.meta.json`, `${name}.tape`]);
     // The tape is the provider's bytes, as they came.
     const sent = records.map((r) => JSON.stringify(r) + '\n').join('');
     expect(await fsp.readFile(path.join(dir, `${name}.tape`), 'utf8')).toBe(sent);
@@ -243,7 +248,7 @@ describe('WindowCache', () => {
     const cache = await openCache({ dir });
     const { records, provider, fetch } = world();
     expect(await readAll(cache.read(KEY, fetch, { keep: false, http: provider }))).toEqual(records);
-    await eventually(async () => (await fsp.readdir(dir)).length === 0);
+    await eventually(async () => (await entryFiles(dir)).length === 0);
     const again = cache.read(KEY, fetch, { keep: false, http: provider });
     expect(await readAll(again)).toEqual(records);
     expect(again.source()).toBe('download');
@@ -395,7 +400,7 @@ describe('WindowCache', () => {
     expect(await readAll(cache.read(KEY, fetch, { keep: true, http: provider }))).toEqual(records);
     await eventually(() => cache.stats().tooLarge === 1);
     expect(cache.stats().entries).toBe(0);
-    await eventually(async () => (await fsp.readdir(dir)).length === 0);
+    await eventually(async () => (await entryFiles(dir)).length === 0);
   });
 
   it('reopened on the same directory, finds the kept entries and deletes tmp files, orphans and old-format spools', async () => {
@@ -410,7 +415,7 @@ describe('WindowCache', () => {
 
     const reopened = await openCache({ dir });
     expect(reopened.stats()).toMatchObject({ entries: 1 });
-    expect((await fsp.readdir(dir)).sort()).toEqual([`${hashName(KEY)}.meta.json`, `${hashName(KEY)}.tape`, 'notes.txt']);
+    expect((await entryFiles(dir)).sort()).toEqual([`${hashName(KEY)}.meta.json`, `${hashName(KEY)}.tape`, 'notes.txt']);
     const read = reopened.read(KEY, fetch, { keep: true, http: provider });
     expect(await readAll(read)).toEqual(records);
     expect(read.source()).toBe('cache');
@@ -434,7 +439,7 @@ describe('WindowCache', () => {
     await eventually(() => failing.sent.length === 2);
     gate.resolve();
     for (const read of reads) await expect(read).rejects.toMatchObject({ kind: 'AuthFailed' });
-    await eventually(async () => (await fsp.readdir(dir)).length === 0);
+    await eventually(async () => (await entryFiles(dir)).length === 0);
     const good = new FakeProvider({ w: records });
     const next = cache.read(KEY, fetch, { keep: true, http: good });
     expect(await readAll(next)).toEqual(records);
@@ -549,7 +554,7 @@ describe('WindowCache', () => {
       for (const result of results) expect(result).toEqual(records);
       expect(cache.stats()).toMatchObject({ entries: 0 });
       expect(cache.stats().diskErrors).toBeGreaterThanOrEqual(1);
-      expect(await fsp.readdir(dir)).toEqual([]);
+      expect(await entryFiles(dir)).toEqual([]);
     });
 
     it('a disk that fills up mid-download: the caller gets everything, one waiting downloads again, nothing kept', async () => {
@@ -564,7 +569,7 @@ describe('WindowCache', () => {
       await cache.close();
       expect(cache.stats()).toMatchObject({ entries: 0 });
       expect(cache.stats().diskErrors).toBeGreaterThanOrEqual(1);
-      expect(await fsp.readdir(dir)).toEqual([]);
+      expect(await entryFiles(dir)).toEqual([]);
     });
 
     it('a disk that fails when the window is kept: served, not kept, counted', async () => {
@@ -574,7 +579,7 @@ describe('WindowCache', () => {
       expect(await readAll(cache.read(KEY, fetch, { keep: true, http: provider }))).toEqual(records);
       await cache.close();
       expect(cache.stats()).toMatchObject({ entries: 0, diskErrors: 1 });
-      expect(await fsp.readdir(dir)).toEqual([]);
+      expect(await entryFiles(dir)).toEqual([]);
     });
 
     it('a cache directory removed under the running bridge: records still served, counted', async () => {
@@ -594,6 +599,21 @@ describe('WindowCache', () => {
     expect(() => read.source()).toThrow(/known once its records have started/);
     expect(await readAll(read)).toEqual([]);
     expect(read.source()).toBe('download');
+  });
+
+  it('one process owns a directory: a second cache on it is refused naming the owner, a lock left by a dead process is taken over', async () => {
+    const dir = await newDir();
+    const cache = await openCache({ dir });
+    expect(await fsp.readFile(path.join(dir, 'lock'), 'utf8')).toBe(`${process.pid}\n`);
+    // Another process of this machine owns it: the test's parent (jest's runner) is alive and is not us.
+    await fsp.writeFile(path.join(dir, 'lock'), `${process.ppid}\n`);
+    await expect(WindowCache.open({ dir, maxBytes: 1 << 20 })).rejects.toMatchObject({ kind: 'BadInput', message: expect.stringContaining(`in use by process ${process.ppid}`) });
+    await cache.close();
+    expect(await fsp.readdir(dir)).toEqual([]);
+    // A pid no process has.
+    await fsp.writeFile(path.join(dir, 'lock'), '2147483646\n');
+    await openCache({ dir });
+    expect(await fsp.readFile(path.join(dir, 'lock'), 'utf8')).toBe(`${process.pid}\n`);
   });
 
   it('rejects options it cannot work with', async () => {

@@ -117,6 +117,8 @@ const META_SUFFIX = '.meta.json';
 /** The record spools of the first format: deleted on open. */
 const OLD_DATA_SUFFIX = '.ndjson.gz';
 const TMP_PREFIX = 'tmp-';
+/** Holds the pid of the process that owns the directory. */
+const LOCK_FILE = 'lock';
 const ENTRY_FILE = /^([0-9a-f]{64})(\.tape|\.meta\.json|\.ndjson\.gz)$/;
 const HASH_CHUNK_BYTES = 1024 * 1024;
 
@@ -159,6 +161,7 @@ export class WindowCache {
   private totalBytes = 0;
   /** The last use time handed out: strictly increasing, so that LRU order survives a restart even within one millisecond. */
   private lastUseMs = 0;
+  private unlocked = false;
   private readonly counts = { hits: 0, misses: 0, shared: 0, replayMisses: 0, evictions: 0, corruptDropped: 0, tooLarge: 0, diskErrors: 0 };
 
   private constructor(
@@ -175,8 +178,31 @@ export class WindowCache {
     }
     const cache = new WindowCache(path.resolve(options.dir), options.maxBytes, options.fs ?? nodeWindowCacheFs);
     await cache.fs.mkdir(cache.dir);
+    await cache.lock();
     await cache.scan();
     return cache;
+  }
+
+  /**
+   * One process owns the directory: a second bridge on it would delete the first one's tapes in
+   * flight as leftovers. The lock file holds the owner's pid; a lock whose process is gone is taken over.
+   */
+  private async lock(): Promise<void> {
+    const file = path.join(this.dir, LOCK_FILE);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        await writeDurably(this.fs, file, `${process.pid}\n`);
+        return;
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'EEXIST') throw err;
+      }
+      const owner = Number.parseInt(await this.fs.readText(file).catch(() => ''), 10);
+      if (Number.isSafeInteger(owner) && owner > 0 && owner !== process.pid && processIsAlive(owner)) {
+        throw badInput('cacheDir', `the cache directory ${this.dir} is in use by process ${owner}; give each bridge its own cache directory (--cache-dir)`);
+      }
+      await this.fs.unlink(file).catch(ignore);
+    }
+    throw badInput('cacheDir', `the cache directory ${this.dir} could not be locked for this process; give each bridge its own cache directory (--cache-dir)`);
   }
 
   /**
@@ -211,6 +237,10 @@ export class WindowCache {
     this.closing.abort(new CdnLogError('Transient', 'the window cache was closed while this window was downloading; retry the query'));
     await Promise.all([...this.running].map((download) => download.settled));
     while (this.background.size > 0) await Promise.all([...this.background]);
+    if (!this.unlocked) {
+      this.unlocked = true;
+      await this.fs.unlink(path.join(this.dir, LOCK_FILE)).catch(ignore);
+    }
   }
 
   private async *records(
@@ -669,6 +699,16 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+/** True when a process of that pid exists (signal 0 checks without sending anything; EPERM: it exists, not ours). */
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
+  }
 }
 
 function ignore(): void {}
