@@ -5,6 +5,35 @@ const transform: Config['transform'] = {
   '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022' } }],
 };
 
+/**
+ * The plugin's transform: JSX with React's automatic runtime, and the ES-module-only packages that
+ * @grafana/* pull in (d3's `main` is an .mjs file) turned into CommonJS like the sources.
+ */
+const pluginTransform: Config['transform'] = {
+  '^.+\\.(t|j)sx?$|^.+\\.mjs$': [
+    '@swc/jest',
+    { jsc: { parser: { syntax: 'typescript', tsx: true }, target: 'es2022', transform: { react: { runtime: 'automatic' } } } },
+  ],
+};
+
+/** Packages under node_modules that ship only ES modules (as in @grafana/create-plugin's .config/jest/utils.js). */
+const ESM_PACKAGES = [
+  '@grafana/schema',
+  '@wojtekmaj/date-utils',
+  'd3',
+  'd3-[a-z-]+',
+  'get-user-locale',
+  'marked',
+  'memoize',
+  'mimic-function',
+  'ol',
+  'react-calendar',
+  'react-colorful',
+  'rxjs',
+  'uuid',
+  'internmap',
+];
+
 const config: Config = {
   // Emulator round trips on a busy 2-core machine; no test asserts a duration.
   testTimeout: 60_000,
@@ -17,13 +46,19 @@ const config: Config = {
       testPathIgnorePatterns: ['/node_modules/', '<rootDir>/src/plugin/'],
       transform,
     },
-    // Reserved for the Grafana plugin (src/plugin), which runs in a browser.
+    // The Grafana plugin (src/plugin), which runs in a browser.
     {
       displayName: 'jsdom',
       testEnvironment: 'jsdom',
       roots: ['<rootDir>/src'],
       testMatch: ['<rootDir>/src/plugin/**/*.test.ts?(x)'],
-      transform,
+      transform: pluginTransform,
+      transformIgnorePatterns: [`node_modules/(?!(${ESM_PACKAGES.join('|')})/)`],
+      moduleNameMapper: {
+        '\\.(css|scss|sass)$': '<rootDir>/src/plugin/testing/style-mock.ts',
+        '^react-inlinesvg$': '<rootDir>/src/plugin/testing/inline-svg-mock.tsx',
+      },
+      setupFilesAfterEnv: ['<rootDir>/src/plugin/testing/setup.ts'],
     },
   ],
 };

@@ -1,0 +1,2 @@
+/** Stylesheets imported by @grafana/ui's dependencies mean nothing in jsdom. */
+export default {};
