@@ -52,11 +52,14 @@ export interface CloudflareEmulator {
   close(): Promise<void>;
 }
 
-/** Demo values only: the emulator is the one place they open. */
+/**
+ * Demo values only: the emulator is the one place they open. No word of a message in them (a
+ * "cloudflare" or an "example.com" would be redacted from every message, as credentials are).
+ */
 const CLOUDFLARE_DEMO_CREDENTIALS: CloudflareCredentials = {
-  apiToken: 'demo-cloudflare-token',
-  email: 'demo@example.com',
-  apiKey: 'demo-cloudflare-global-api-key',
+  apiToken: 'demo-token-4f1c9a7e2b5d',
+  email: 'demo.7c1e@mail.invalid',
+  apiKey: 'demo-global-key-8d2e6b31a0',
 };
 
 const ZONE_NAMES = ['example.com', 'example.org', 'example.net'];
