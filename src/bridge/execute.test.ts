@@ -93,3 +93,29 @@ describe('Cloudflare sampling', () => {
     expect(Math.abs(scaled - exactTotal) / exactTotal).toBeLessThan(0.2);
   });
 });
+
+describe('progress answers of a limited logs read', () => {
+  it('show the window being read (its newest records so far) before it ends, and the final answer is the exact newest N', async () => {
+    const ctx = context(cloudflare);
+    const bq = parseBridgeQuery({ provider: 'cloudflare', fromMs: NOW - 2 * HOUR_MS, toMs: NOW - HOUR_MS, limit: 30 }, NOW);
+    const execution = new QueryExecution(ctx, bq, prepare(ctx, bq, {}));
+    // The body stalls part-way: the window cannot end before the stall does.
+    cloudflare.faults.inject({ kind: 'slowBody', count: 1, delayMs: 1_500 });
+    const reading = execution.read();
+    let during = execution.answer();
+    while (during.mode === 'logs' && during.logs.values.id.length === 0) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      during = execution.answer();
+    }
+    expect(during.meta.windows.done).toBe(0);
+    const times = during.mode === 'logs' ? during.logs.values.timestamp : [];
+    expect(times.length).toBeGreaterThan(0);
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    await reading;
+    const done = execution.answer();
+    if (done.mode !== 'logs') throw new Error('a logs answer was expected');
+    expect(done.meta.windows.done).toBe(1);
+    expect(done.logs.values.id).toHaveLength(30);
+    expect(done.meta.recordsReturned).toBe(30);
+  });
+});

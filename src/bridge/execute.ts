@@ -251,6 +251,8 @@ export class QueryExecution {
 
   answer(): QueryAnswer {
     const m = this.run.meta;
+    // A progress answer also shows the window still being read: its best records so far.
+    const provisional = this.aggregator ? [] : this.run.provisional();
     const reasons: Record<string, string> = {
       limit: `the limit of ${this.bq.query.limit} records`,
       records: `the budget of ${this.ctx.budget.maxRecordsScanned} records scanned`,
@@ -269,7 +271,7 @@ export class QueryExecution {
       retries: m.retries,
       bytesDownloaded: m.bytes,
       recordsScanned: m.recordsDownloaded,
-      recordsReturned: this.aggregator ? m.recordsReturned : this.records.length,
+      recordsReturned: this.aggregator ? m.recordsReturned : this.records.length + provisional.length,
       skipped: m.skipped,
       range: m.range,
       clamps: m.clamps,
@@ -282,6 +284,7 @@ export class QueryExecution {
       elapsedMs: Math.round(this.ctx.nowMs() - this.startedMs),
     };
     if (this.aggregator) return { mode: 'stats', stats: this.aggregator.result({ scale: this.scale }), meta };
-    return { mode: 'logs', logs: logsColumns(this.records, this.bq.query.fields), meta };
+    const records = provisional.length > 0 ? [...this.records, ...provisional] : this.records;
+    return { mode: 'logs', logs: logsColumns(records, this.bq.query.fields), meta };
   }
 }

@@ -12,6 +12,8 @@ describe('BoundedSelection', () => {
         for (const t of times) selection.add(at(t));
         expect(selection.dropped).toBe(Math.max(0, times.length - capacity));
         const sorted = [...times].sort((a, b) => (keep === 'oldest' ? a - b : b - a)).slice(0, capacity);
+        // peek shows what take will give, and leaves it there.
+        expect(selection.peek().map((r) => r.timestamp)).toEqual(sorted);
         expect(selection.take().map((r) => r.timestamp)).toEqual(sorted);
         expect(selection.size).toBe(0);
       }),

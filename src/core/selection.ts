@@ -39,8 +39,16 @@ export class BoundedSelection {
 
   /** The records kept, best first (oldest first for 'oldest'); the selection is empty afterwards. */
   take(): CdnLogRecord[] {
-    const out = this.heap.splice(0);
-    return this.keep === 'oldest' ? out.sort((a, b) => a.timestamp - b.timestamp) : out.sort((a, b) => b.timestamp - a.timestamp);
+    return this.sorted(this.heap.splice(0));
+  }
+
+  /** The records kept so far, best first, leaving the selection as it is (a copy: O(n log n)). */
+  peek(): CdnLogRecord[] {
+    return this.sorted([...this.heap]);
+  }
+
+  private sorted(records: CdnLogRecord[]): CdnLogRecord[] {
+    return this.keep === 'oldest' ? records.sort((a, b) => a.timestamp - b.timestamp) : records.sort((a, b) => b.timestamp - a.timestamp);
   }
 
   private siftUp(i: number): void {

@@ -101,6 +101,12 @@ export interface QueryRun {
   meta: QueryMeta;
   /** Removes the query's credentials from any other text about to leave the process. */
   scrubber: SecretScrubber;
+  /**
+   * While a window is read whole to select its best N (a limited read of unsorted windows): what it
+   * would return if it ended now, best first, not yet in `records`. Empty otherwise. For progress
+   * answers: a long window shows its records before it ends, and they may still be displaced.
+   */
+  provisional(): CdnLogRecord[];
 }
 
 /**
@@ -219,6 +225,9 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
     return options.windowReader(window, identityOf(window), (http, signal) => adapter.readWindow({ ...ctx, http, signal }, window), ctx.http);
   }
 
+  /** The selection of the window being read, while there is one. */
+  let current: BoundedSelection | null = null;
+
   async function* readWindows(): AsyncIterable<CdnLogRecord[]> {
     const windows = descending ? [...plan.windows].reverse() : plan.windows;
     for (const window of windows) {
@@ -228,6 +237,7 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
       const spent = spentBudget();
       if (spent) return stop(spent, edge);
       const selection = streaming ? null : new BoundedSelection(room, descending ? 'newest' : 'oldest');
+      current = selection;
       const read = readWindow(window);
       let lastMs = edge;
       for await (const batch of read.records) {
@@ -266,6 +276,7 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
 
   /** Yields what a selection kept, best first; returns the time of its last record. */
   async function* flush(selection: BoundedSelection): AsyncGenerator<CdnLogRecord[], number> {
+    current = null;
     const best = selection.take();
     meta.recordsReturned += best.length;
     scrubNotes();
@@ -284,5 +295,5 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
     }
   }
 
-  return { records: records(), meta, scrubber };
+  return { records: records(), meta, scrubber, provisional: () => current?.peek() ?? [] };
 }
