@@ -92,9 +92,12 @@ export function FiltersEditor({ filters, fields, onChange, loadValues }: Props) 
           onRemove={() => onChange(filters.filter((_, j) => j !== i))}
         />
       ))}
-      <Button variant="secondary" size="sm" icon="plus" onClick={() => onChange([...filters, { field: '', op: '=', value: '' }])}>
-        Add filter
-      </Button>
+      {/* In a div: the editor's column would otherwise stretch the button across the panel. */}
+      <div>
+        <Button variant="secondary" size="sm" icon="plus" onClick={() => onChange([...filters, { field: '', op: '=', value: '' }])}>
+          Add filter
+        </Button>
+      </div>
     </>
   );
 }
