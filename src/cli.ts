@@ -6,6 +6,9 @@ import { DEFAULT_BRIDGE_PORT, type RunningBridge, startBridge } from './bridge/s
 import { isCdnLogError } from './core/errors';
 import { visibleText } from './core/printable';
 import { emulateCommand, startFromArgs, untilStopped } from './cli/emulate';
+import { backfillCommand } from './cli/backfill';
+import { exportCommand } from './cli/export';
+import { sourcesCommand } from './cli/sources';
 import { demoCommand } from './cli/demo';
 import { EXIT, exitCodeFor } from './cli/exit-codes';
 import { type CliIo, queryCommand } from './cli/query';
@@ -16,6 +19,9 @@ const HELP = `cdn-log-bridge: CDN and edge logs from Gcore, Cloudflare, Tencent 
 Commands:
   query     read one range of one source and print records   (cdn-log-bridge query --help)
   serve     run the bridge, the HTTP API for Grafana           (cdn-log-bridge serve --help)
+  export    deliver sources to an OTLP endpoint, checkpointed  (cdn-log-bridge export --help)
+  sources   checkpoint, lag and health of each exported source (cdn-log-bridge sources --help)
+  backfill  deliver one range of one source, beside export     (cdn-log-bridge backfill --help)
   emulate   run the provider emulators on loopback             (cdn-log-bridge emulate --help)
   demo      what npm start runs: the emulators and the bridge in demo mode, and how to query them`;
 
@@ -67,6 +73,12 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         return await queryCommand(rest, io);
       case 'serve':
         return await serveCommand(rest, io);
+      case 'export':
+        return await exportCommand(rest, io);
+      case 'sources':
+        return await sourcesCommand(rest, io);
+      case 'backfill':
+        return await backfillCommand(rest, io);
       case 'emulate':
         return await emulateCommand(rest, io);
       case 'demo':
@@ -78,7 +90,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
         io.stdout(HELP + '\n');
         return EXIT.ok;
       default:
-        io.stderr(`cdn-log-bridge: unknown command "${command}"; commands: query, serve, emulate, demo\n`);
+        io.stderr(`cdn-log-bridge: unknown command "${command}"; commands: query, serve, export, sources, backfill, emulate, demo\n`);
         return EXIT.badInput;
     }
   } catch (err) {
