@@ -65,24 +65,9 @@ function keptHeaders(headers: HttpResponse['headers']): Record<string, string> {
   return kept;
 }
 
-function sendWithRetry<T>(http: Http, req: HttpRequest, check: (res: HttpResponse) => Promise<T>, onRetry?: RetryHooks['onRetry']): Promise<T> {
-  return withRetry(http.retry, async () => check(await http.send(req)), http.retryHooks(req.signal, onRetry));
-}
-
-/** Records every answer the adapter reads to its end into `file`, from position 0. */
-export class TapeRecorder implements Http {
-  readonly exchanges: TapeExchange[] = [];
-  /** The disk refused a write: the tape is incomplete and must not be read. */
-  failed = false;
-  private length = 0;
-  private unwritten = 0;
-  private writing: Promise<void> = Promise.resolve();
-  private readonly hash: Hash = createHash('sha256');
-
-  constructor(
-    private readonly inner: Http,
-    private readonly file: TapeFile,
-  ) {}
+/** A stand-in for the query's client: the same retry policy and hooks, its own `send`. */
+abstract class StandIn implements Http {
+  constructor(protected readonly inner: Http) {}
 
   get retry() {
     return this.inner.retry;
@@ -93,7 +78,27 @@ export class TapeRecorder implements Http {
   }
 
   sendWithRetry<T>(req: HttpRequest, check: (res: HttpResponse) => Promise<T>, onRetry?: RetryHooks['onRetry']): Promise<T> {
-    return sendWithRetry(this, req, check, onRetry);
+    return withRetry(this.retry, async () => check(await this.send(req)), this.retryHooks(req.signal, onRetry));
+  }
+
+  abstract send(req: HttpRequest): Promise<HttpResponse>;
+}
+
+/** Records every answer the adapter reads to its end into `file`, from position 0. */
+export class TapeRecorder extends StandIn {
+  readonly exchanges: TapeExchange[] = [];
+  /** The disk refused a write: the tape is incomplete and must not be read. */
+  failed = false;
+  private length = 0;
+  private unwritten = 0;
+  private writing: Promise<void> = Promise.resolve();
+  private readonly hash: Hash = createHash('sha256');
+
+  constructor(
+    inner: Http,
+    private readonly file: TapeFile,
+  ) {
+    super(inner);
   }
 
   async send(req: HttpRequest): Promise<HttpResponse> {
@@ -172,33 +177,22 @@ export class TapeRecorder implements Http {
 }
 
 /** Answers requests from a tape; sends the others through `inner`. */
-export class TapePlayer implements Http {
+export class TapePlayer extends StandIn {
   /** Requests the tape could not answer, sent to the provider. */
   misses = 0;
   private readonly unused = new Map<string, TapeExchange[]>();
 
   constructor(
-    private readonly inner: Http,
+    inner: Http,
     private readonly file: TapeFile,
     exchanges: readonly TapeExchange[],
   ) {
+    super(inner);
     for (const exchange of exchanges) {
       const queue = this.unused.get(exchange.request);
       if (queue) queue.push(exchange);
       else this.unused.set(exchange.request, [exchange]);
     }
-  }
-
-  get retry() {
-    return this.inner.retry;
-  }
-
-  retryHooks(signal: AbortSignal | undefined, onRetry?: RetryHooks['onRetry']): RetryHooks {
-    return this.inner.retryHooks(signal, onRetry);
-  }
-
-  sendWithRetry<T>(req: HttpRequest, check: (res: HttpResponse) => Promise<T>, onRetry?: RetryHooks['onRetry']): Promise<T> {
-    return sendWithRetry(this, req, check, onRetry);
   }
 
   async send(req: HttpRequest): Promise<HttpResponse> {
