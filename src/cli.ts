@@ -9,10 +9,11 @@ import { emulateCommand, startFromArgs, untilStopped } from './cli/emulate';
 import { backfillCommand } from './cli/backfill';
 import { exportCommand } from './cli/export';
 import { sourcesCommand } from './cli/sources';
-import { demoCommand } from './cli/demo';
+import { demoCommand, demoExporterConfig } from './cli/demo';
+import { parseExporterConfig } from './exporter/config';
 import { EXIT, exitCodeFor } from './cli/exit-codes';
 import { type CliIo, queryCommand } from './cli/query';
-import { curlExample, serveCommand } from './cli/serve';
+import { curlExample, exporterInBridge, serveCommand } from './cli/serve';
 
 const HELP = `cdn-log-bridge: CDN and edge logs from Gcore, Cloudflare, Tencent DSA, Tencent EdgeOne and NAVER ELSA as one stream.
 
@@ -38,7 +39,10 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
   const token = io.env.CDN_LOG_BRIDGE_TOKEN || randomBytes(24).toString('hex');
   // A cache of its own, removed at exit: two demos never share one, and none is left behind.
   const cacheDir = await mkdtemp(path.join(tmpdir(), 'cdn-log-bridge-demo-'));
-  const bridgeOptions = { token, demo: emulators, cacheDir, logLevel: 'warn', logDestination: process.stderr };
+  // The exporter of every emulator's first source, into ./data/otlp (or the OTLP endpoint of the environment).
+  const exporterConfig = parseExporterConfig(demoExporterConfig(emulators.describe()), 'the demo exporter configuration', io.env);
+  const exporter = exporterInBridge(exporterConfig);
+  const bridgeOptions = { token, demo: emulators, cacheDir, logLevel: 'warn', logDestination: process.stderr, exporter };
   try {
     bridge = await startBridge({ ...bridgeOptions, port: DEFAULT_BRIDGE_PORT });
   } catch (err) {
@@ -55,7 +59,9 @@ async function runDemo(argv: string[], io: CliIo): Promise<number> {
       `bridge token: ${token}\n` +
       `  ${curlExample(bridge.url, token, { provider: 'cloudflare', from: '-30m', to: '-2m', limit: 5 })}\n` +
       `  ${curlExample(bridge.url, token, { provider: 'gcore', from: '-2h', mode: 'stats', groupBy: 'statusClass', intervalMs: 600000 })}\n` +
-      'The exporter joins this demo when it lands. Ctrl-C stops.\n',
+      `\nThe exporter delivers every emulator's records as OTLP logs to ${exporterConfig.target.kind === 'files' ? `${exporterConfig.target.dir} (OTLP/JSON lines; set OTEL_EXPORTER_OTLP_ENDPOINT to send them to a collector)` : 'the OTLP endpoint of OTEL_EXPORTER_OTLP_ENDPOINT'}, checkpoints in ${exporterConfig.stateDir}:\n` +
+      `  curl -s -H 'Authorization: Bearer ${token}' ${bridge.url}/api/v1/exporter\n` +
+      'Ctrl-C stops.\n',
   );
   await untilStopped();
   await bridge.close();

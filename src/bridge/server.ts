@@ -9,6 +9,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import pino, { type DestinationStream } from 'pino';
+import type { Registry } from 'prom-client';
 import { CdnLogError, type ErrorKind, isCdnLogError } from '../core/errors';
 import { FIELD_CATALOGUE } from '../core/fields';
 import { isProviderId } from '../core/record';
@@ -45,6 +46,25 @@ export interface BridgeOptions {
   nowMs?: () => number;
   /** Bound on the answers kept in memory for repeated queries over settled ranges. */
   answerCacheMaxBytes?: number;
+  /**
+   * Runs an exporter in this process (`serve --config`): given the bridge's client (rate limits
+   * shared with dashboards), window cache (exported windows are then cached for them) and metrics
+   * registry, before the bridge listens; its health is GET /api/v1/exporter, it stops first on close.
+   */
+  exporter?: (parts: BridgeParts) => AttachedExporter;
+}
+
+export interface BridgeParts {
+  http: HttpClient;
+  cache: WindowCache | null;
+  registry: Registry;
+  log: (level: 'info' | 'warn' | 'error', message: string, fields: object) => void;
+}
+
+export interface AttachedExporter {
+  health(): { status: 'ok' | 'degraded'; sources: unknown[] };
+  /** Finishes the batch in flight and keeps the checkpoints. */
+  stop(): Promise<void>;
 }
 
 export interface RunningBridge {
@@ -324,6 +344,13 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     }
   });
 
+  const attached = options.exporter?.({ http, cache, registry: metrics.registry, log: (level, message, fields) => logger[level](fields, message) });
+  app.get('/api/v1/exporter', async (_request, reply) => {
+    if (!attached) throw new HttpError(404, 'NotFound', 'no exporter runs in this bridge: start it with serve --config FILE, or run cdn-log-bridge export');
+    const body = attached.health();
+    return reply.code(body.status === 'ok' ? 200 : 503).send(body);
+  });
+
   app.get('/metrics', async (_request, res) => {
     res.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
@@ -334,6 +361,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     address = await app.listen({ host: options.host ?? '127.0.0.1', port: options.port ?? DEFAULT_BRIDGE_PORT });
   } catch (err) {
     // A port in use: leave nothing open behind the error.
+    await attached?.stop();
     jobs.close();
     await Promise.all([app.close(), cache?.close(), http.close()]);
     throw err;
@@ -346,6 +374,7 @@ export async function startBridge(options: BridgeOptions): Promise<RunningBridge
     jobs,
     cache,
     close: async (graceMs = 30_000) => {
+      await attached?.stop();
       const closing = app.close();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
       await Promise.race([jobs.drain(), grace]);

@@ -20,3 +20,34 @@ export function demoCommand(emulator: EmulatorDescription): string {
   const range = SAMPLE_RANGE[emulator.provider] ?? '--from -1h --to -2m';
   return [...env, 'npx cdn-log-bridge query --provider', emulator.provider, '--base-url', emulator.baseUrl, ...source, range, '--limit 10 --output table'].join(' ');
 }
+
+/**
+ * Where the demo exporter starts each provider: far enough back that a window has settled within
+ * seconds (package providers publish an hour hours after it ends; EdgeOne settles after a day).
+ */
+const DEMO_EXPORT_START: Record<string, string> = {
+  cloudflare: '-30m',
+  gcore: '-2h',
+  'tencent-dsa': '-5h',
+  'tencent-edgeone': '-26h',
+  'naver-elsa': '-2h',
+};
+
+/**
+ * The exporter configuration `npm start` runs: every emulator's first demo source, delivered to
+ * ./data/otlp (OTLP/JSON lines) unless OTEL_EXPORTER_OTLP_[LOGS_]ENDPOINT names an endpoint, with
+ * checkpoints in ./data/state so that the next start resumes. JSON is YAML.
+ */
+export function demoExporterConfig(emulators: readonly EmulatorDescription[]): string {
+  const sources = emulators.map((d) => ({
+    name: `${d.provider}-demo`,
+    provider: d.provider,
+    credentials: demoEnv(d.provider, d.credentials),
+    source: demoSelector(d.sources[0]),
+    start: DEMO_EXPORT_START[d.provider] ?? '-1h',
+    baseUrl: d.baseUrl,
+  }));
+  // A demo keeps at most 64 MiB of files: the emulators serve a busy day of history.
+  const files = { dir: './data/otlp', maxFileBytes: 16 * 1024 ** 2, maxFiles: 4 };
+  return JSON.stringify({ serviceName: 'cdn-log-bridge-demo', files, sources }, null, 2);
+}

@@ -2,7 +2,13 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { main } from '../cli';
 import type { CliIo } from './query';
-import { serveSettings } from './serve';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { request } from 'undici';
+import { startEmulators } from '../emulators';
+import { demoEnv, demoSelector } from '../emulators/demo-client';
+import { serveSettings, startServing } from './serve';
 
 async function run(args: string[], env: Record<string, string> = {}) {
   const err: string[] = [];
@@ -43,5 +49,61 @@ describe('cdn-log-bridge serve', () => {
     const demo = serveSettings(['--demo'], {})!;
     expect(demo.tokenGenerated).toBe(true);
     expect(demo.token).toMatch(/^[0-9a-f]{48}$/);
+  });
+
+  it('exits 2 naming the file, line and field of a bad exporter configuration, before anything listens', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'serve-config-'));
+    try {
+      const file = path.join(dir, 'exporter.yaml');
+      writeFileSync(file, 'sources:\n  - name: a\n    provider: akamai\n');
+      const { code, stderr } = await run(['serve', '--token', 'a-token-of-sixteen-chars', '--port', '0', '--config', file]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/exporter\.yaml:3: sources\[0\]\.provider/);
+      expect((await run(['serve', '--demo', '--state-dir', dir])).stderr).toMatch(/state-dir: .*--config/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with --config, runs the exporter in the bridge process: its health on GET /api/v1/exporter, its metrics on /metrics, records delivered', async () => {
+    const gcore = await startEmulators({ providers: ['gcore'], rpm: 30 });
+    const dir = mkdtempSync(path.join(tmpdir(), 'serve-config-'));
+    const d = gcore.describe()[0];
+    const config = { stateDir: path.join(dir, 'state'), files: { dir: path.join(dir, 'otlp') }, sources: [{ name: 'cdn', provider: 'gcore', credentials: demoEnv('gcore', d.credentials), source: demoSelector(d.sources[0]), start: '-2h', baseUrl: d.baseUrl }] };
+    writeFileSync(path.join(dir, 'exporter.yaml'), JSON.stringify(config));
+    const token = 'a-token-of-sixteen-chars';
+    const settings = serveSettings(['--token', token, '--port', '0', '--cache-dir', path.join(dir, 'cache'), '--config', path.join(dir, 'exporter.yaml')], {})!;
+    const { bridge } = await startServing(settings, {});
+    try {
+      const health = async () => {
+        const res = await request(`${bridge.url}/api/v1/exporter`, { headers: { authorization: `Bearer ${token}` } });
+        return { status: res.statusCode, body: (await res.body.json()) as { sources: Array<{ name: string; checkpointMs?: number }> } };
+      };
+      expect((await health()).body.sources.map((s) => s.name)).toEqual(['cdn']);
+      const files = () => (existsSync(path.join(dir, 'otlp')) ? readdirSync(path.join(dir, 'otlp')) : []);
+      for (let i = 0; i < 300 && files().length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(files().length).toBeGreaterThan(0);
+      const metrics = await (await request(`${bridge.url}/metrics`)).body.text();
+      expect(metrics).toMatch(/cdn_exporter_records_total\{[^}]*source="cdn"/);
+      expect(metrics).toMatch(/cdn_bridge_http_requests_total/);
+    } finally {
+      await bridge.close(0);
+      await gcore.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without --config, GET /api/v1/exporter says how to run one', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'serve-config-'));
+    const token = 'a-token-of-sixteen-chars';
+    const { bridge } = await startServing(serveSettings(['--token', token, '--port', '0', '--cache-dir', dir], {})!, {});
+    try {
+      const res = await request(`${bridge.url}/api/v1/exporter`, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.statusCode).toBe(404);
+      expect(await res.body.text()).toMatch(/serve --config FILE/);
+    } finally {
+      await bridge.close(0);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,13 +3,17 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { badInput } from '../core/errors';
 import { type EmulatorFleet, startEmulators } from '../emulators';
-import { DEFAULT_BRIDGE_PORT, DEFAULT_CACHE_MAX_BYTES, type RunningBridge, startBridge } from '../bridge/server';
+import { type BridgeOptions, DEFAULT_BRIDGE_PORT, DEFAULT_CACHE_MAX_BYTES, type RunningBridge, startBridge } from '../bridge/server';
+import type { ExporterConfig } from '../exporter/config';
+import { exporterHealthBody } from '../exporter/health-server';
+import { registerExporterMetrics } from '../exporter/metrics';
+import { loadExporterConfig, startExporter } from '../exporter/run-exporter';
 import { parseOptions } from './args';
 import { untilStopped } from './emulate';
 import type { CliIo } from './query';
 
 export const SERVE_HELP = `Usage: cdn-log-bridge serve [--host 127.0.0.1] [--port ${DEFAULT_BRIDGE_PORT}] [--token T] [--cache-dir DIR]
-                           [--cache-max-bytes N] [--demo]
+                           [--cache-max-bytes N] [--demo] [--config FILE [--state-dir DIR]]
 
 Runs the bridge: the HTTP API the Grafana data source calls (README, "The bridge").
   --token T            the bearer token every request but /metrics must send; or CDN_LOG_BRIDGE_TOKEN.
@@ -17,6 +21,9 @@ Runs the bridge: the HTTP API the Grafana data source calls (README, "The bridge
   --cache-dir DIR      where settled windows are kept (default: $XDG_CACHE_HOME/cdn-log-bridge or ~/.cache/cdn-log-bridge)
   --cache-max-bytes N  bound on the cache (default ${DEFAULT_CACHE_MAX_BYTES}); least recently used windows go first
   --demo               also start the five provider emulators; requests without credentials use their demo accounts
+  --config FILE        also run the exporter of this configuration (README, "The exporter") in this process:
+                       it shares the bridge's rate limits, fills its window cache, and reports on GET /api/v1/exporter
+  --state-dir DIR      the exporter's checkpoints (default: the configuration's stateDir)
 Logs are JSON lines on stdout. SIGTERM or Ctrl-C lets running queries finish (30 s at most), then exits.`;
 
 function wholeNumber(value: string | undefined, name: string, min: number, max: number): number | undefined {
@@ -39,6 +46,9 @@ export interface ServeSettings {
   cacheDir: string;
   cacheMaxBytes: number;
   demo: boolean;
+  /** The exporter's configuration file, when one runs in this process. */
+  config?: string;
+  stateDir?: string;
 }
 
 export function serveSettings(argv: string[], env: Record<string, string | undefined>, demoDefault = false): ServeSettings | null {
@@ -49,8 +59,11 @@ export function serveSettings(argv: string[], env: Record<string, string | undef
     'cache-dir': { type: 'string' },
     'cache-max-bytes': { type: 'string' },
     demo: { type: 'boolean' },
+    config: { type: 'string' },
+    'state-dir': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
+  if (opts['state-dir'] !== undefined && opts.config === undefined) throw badInput('state-dir', 'is the exporter\'s: give --config FILE with it');
   if (opts.help) return null;
   const demo = opts.demo ?? demoDefault;
   const given = opts.token ?? (env.CDN_LOG_BRIDGE_TOKEN || undefined);
@@ -64,11 +77,25 @@ export function serveSettings(argv: string[], env: Record<string, string | undef
     cacheDir: opts['cache-dir'] ?? defaultCacheDir(env),
     cacheMaxBytes: wholeNumber(opts['cache-max-bytes'], 'cache-max-bytes', 0, Number.MAX_SAFE_INTEGER) ?? DEFAULT_CACHE_MAX_BYTES,
     demo,
+    config: opts.config,
+    stateDir: opts['state-dir'],
+  };
+}
+
+/** The bridge's hook that runs an exporter in its process, on its client, window cache and metrics. */
+export function exporterInBridge(config: ExporterConfig, stateDir?: string): NonNullable<BridgeOptions['exporter']> {
+  return (parts) => {
+    const running = startExporter(config, { http: parts.http, windowStore: parts.cache ?? undefined, stateDir, log: parts.log });
+    registerExporterMetrics(running.health, parts.registry);
+    parts.log('info', 'exporter started', { sources: config.sources.map((s) => s.name), target: running.sender.description });
+    return { health: () => exporterHealthBody(running.health()), stop: () => running.stop() };
   };
 }
 
 /** Starts the bridge (and, in demo mode, the emulators first); a port in use is bad input naming it. */
-export async function startServing(settings: ServeSettings): Promise<{ bridge: RunningBridge; emulators: EmulatorFleet | null }> {
+export async function startServing(settings: ServeSettings, env: Record<string, string | undefined> = {}): Promise<{ bridge: RunningBridge; emulators: EmulatorFleet | null }> {
+  // A bad configuration stops the start, before anything listens.
+  const config = settings.config === undefined ? undefined : await loadExporterConfig(settings.config, env);
   const emulators = settings.demo ? await startEmulators() : null;
   try {
     const bridge = await startBridge({
@@ -78,6 +105,7 @@ export async function startServing(settings: ServeSettings): Promise<{ bridge: R
       cacheDir: settings.cacheDir,
       cacheMaxBytes: settings.cacheMaxBytes,
       demo: emulators,
+      exporter: config === undefined ? undefined : exporterInBridge(config, settings.stateDir),
     });
     return { bridge, emulators };
   } catch (err) {
@@ -101,7 +129,7 @@ export async function serveCommand(argv: string[], io: CliIo): Promise<number> {
     io.stdout(SERVE_HELP + '\n');
     return 0;
   }
-  const { bridge, emulators } = await startServing(settings);
+  const { bridge, emulators } = await startServing(settings, io.env);
   if (settings.tokenGenerated) io.stderr(`bridge token (demo): ${settings.token}\n`);
   await untilStopped();
   await bridge.close();
