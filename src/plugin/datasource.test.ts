@@ -3,7 +3,6 @@ import {
   DataFrameType,
   type DataQueryRequest,
   type DataQueryResponse,
-  type DataSourceInstanceSettings,
   dateTime,
   FieldType,
   LoadingState,
@@ -13,7 +12,8 @@ import {
 } from '@grafana/data';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
 import { DataSource } from './datasource';
-import { FakeBridge, logsAnswer, meta, PROXY_URL, statsAnswer } from './testing/fake-bridge';
+import { FakeBridge, logsAnswer, meta, statsAnswer } from './testing/fake-bridge';
+import { testSettings } from './testing/settings';
 import { fakeTemplateSrv } from './testing/template-srv';
 import type { BridgeQueryBody, CdnLogsOptions, CdnLogsQuery } from './types';
 import type { CdnLogsVariableSupport } from './variables';
@@ -30,18 +30,7 @@ const FROM = Date.parse('2026-12-01T10:00:00Z');
 const TO = Date.parse('2026-12-01T12:00:00Z');
 
 function datasource(jsonData: Partial<CdnLogsOptions> = {}): DataSource {
-  const settings = {
-    id: 1,
-    uid: 'cdnlogs-test',
-    type: 'cdnlogbridge-cdnlogs-datasource',
-    name: 'CDN logs',
-    url: PROXY_URL,
-    access: 'proxy',
-    readOnly: false,
-    jsonData: { bridgeUrl: 'http://bridge:8787', provider: 'gcore', defaultSource: { resource: '100001' }, ...jsonData },
-    meta: { id: 'cdnlogbridge-cdnlogs-datasource' },
-  } as unknown as DataSourceInstanceSettings<CdnLogsOptions>;
-  const ds = new DataSource(settings);
+  const ds = new DataSource(testSettings(jsonData));
   ds.pollMs = 1;
   ds.livePollMs = 5;
   return ds;

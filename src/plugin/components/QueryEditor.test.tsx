@@ -1,8 +1,9 @@
 import React, { useState } from 'react';
 import { act, fireEvent, render, screen, waitFor } from '@testing-library/react';
-import { type DataSourceInstanceSettings, dateTime, LoadingState, type PanelData } from '@grafana/data';
+import { dateTime, LoadingState, type PanelData } from '@grafana/data';
 import { DataSource } from '../datasource';
-import { FakeBridge, meta, PROXY_URL } from '../testing/fake-bridge';
+import { FakeBridge, meta } from '../testing/fake-bridge';
+import { testSettings } from '../testing/settings';
 import { fakeTemplateSrv } from '../testing/template-srv';
 import type { CdnLogsOptions, CdnLogsQuery } from '../types';
 import { QueryEditor } from './QueryEditor';
@@ -20,15 +21,7 @@ const TO = Date.parse('2026-12-01T12:00:00Z');
 const RANGE = { from: dateTime(FROM), to: dateTime(TO), raw: { from: dateTime(FROM), to: dateTime(TO) } };
 
 function datasource(jsonData: Partial<CdnLogsOptions> = {}): DataSource {
-  return new DataSource({
-    id: 1,
-    uid: 'cdnlogs-test',
-    type: 'cdnlogbridge-cdnlogs-datasource',
-    name: 'CDN logs',
-    url: PROXY_URL,
-    jsonData: { bridgeUrl: 'http://bridge:8787', provider: 'gcore', defaultSource: { resource: '100001' }, ...jsonData },
-    meta: { id: 'cdnlogbridge-cdnlogs-datasource' },
-  } as unknown as DataSourceInstanceSettings<CdnLogsOptions>);
+  return new DataSource(testSettings(jsonData));
 }
 
 /** Renders and lets the fields request (answered at once by the fake) settle. */
