@@ -99,6 +99,8 @@ describe('exporter against the Cloudflare emulator', () => {
       store,
       sender,
       nowMs: () => NOW,
+      // Full jitter can draw a 0 ms backoff, which yields without sleeping: fix the draw, so each failed window sleeps once.
+      random: () => 0.5,
       sleep: async () => {
         states.push(exporter.health()[0].state);
         await new Promise((resolve) => setTimeout(resolve, 2));
