@@ -44,6 +44,7 @@ export const BENCH_DSA_PACKAGE: LogPackage = {
   key: `${BENCH_DSA_HOST} ${Date.UTC(2026, 0, 15, 10)}`,
   url: `https://log-download.example.com/20260115/18/20260115-${BENCH_DSA_HOST}.gz`,
   label: `${BENCH_DSA_HOST} 2026011518 (UTC+8)`,
+  hourStartMs: Date.UTC(2026, 0, 15, 10),
 };
 
 /** The EdgeOne zone the L7 package belongs to: the records' source. */
@@ -54,6 +55,7 @@ export const BENCH_EDGEONE_PACKAGE: LogPackage = {
   key: 'overseas/20260115100000-www.example.com.log.gz',
   url: 'https://edgeone-log.example.com/20260115100000-www.example.com.log.gz',
   label: '20260115100000-www.example.com.log.gz (overseas)',
+  hourStartMs: Date.UTC(2026, 0, 15, 10),
 };
 
 export const BENCH_ELSA_PROJECT: ElsaProject = { projectId: 8171, projectKey: 'Pbxxxxx_elsa-test', projectName: 'elsa-test' };

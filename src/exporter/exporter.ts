@@ -5,6 +5,8 @@
  * checkpoint. Failures are retried forever with capped, jittered backoff and shown in health
  * (`stalled`); only what retrying cannot fix (credentials refused, the endpoint refusing a batch,
  * an unreadable checkpoint) stops a source, with its error, while the others keep flowing.
+ * A package provider's (DSA, EdgeOne) cursor waits until its hours can no longer change (3 h, 24 h);
+ * meanwhile the open hours are listed again every few minutes and each new package is sent once.
  */
 
 import { createHash } from 'node:crypto';
@@ -14,6 +16,7 @@ import type { CdnLogRecord } from '../core/record';
 import { SecretScrubber, credentialValues } from '../core/secrets';
 import { formatDuration, formatTime, MINUTE_MS } from '../core/time';
 import type { TimeRange } from '../core/windows';
+import { listedSize, type PackageLedger } from '../providers/packages';
 import { runQuery, type WindowReader } from '../providers/run';
 import type { ProviderAdapter } from '../providers/types';
 import type { Http } from '../transport/http';
@@ -22,7 +25,7 @@ import { type Checkpoint, type CheckpointLane, type CheckpointStore, type Source
 import { deliverWindow, DeliveryStopped, type OtlpSender, type WindowDelivery } from './delivery';
 import { FairGates } from './fair-gate';
 import type { ResourceAttributes } from './mapping';
-import { adaptWindowSize, DEFAULT_TARGET_RECORDS, lagMs, nextWindow, type Pacing, windowSizes } from './scheduler';
+import { adaptWindowSize, DEFAULT_TARGET_RECORDS, type HorizonPass, lagMs, nextHorizonPass, nextWindow, type Pacing, windowSizes } from './scheduler';
 
 /** One configured source, resolved: what to read, how, and where its cursor lives. */
 export interface ExportSource {
@@ -123,6 +126,7 @@ class SourceLoop {
   private cursorMs = 0;
   private sizeMs: number;
   private packages: TakenPackage[] = [];
+  private lastPass: HorizonPass | null = null;
   private readonly scrubber: SecretScrubber;
   private readonly lane: CheckpointLane;
 
@@ -239,13 +243,23 @@ class SourceLoop {
         this.log('info', `source ${this.spec.name}: done at ${formatTime(this.cursorMs)}`);
         return;
       }
+      let window: TimeRange;
+      let open = false;
       if (step.kind === 'wait') {
         this.refreshState(nowMs);
-        await this.exporter.idle(Math.min(step.untilMs - nowMs, deps.maxIdleMs ?? 30_000));
-        continue;
+        // A package provider's cursor waits for the hours to settle; meanwhile their new packages are taken.
+        const pass = this.spec.untilMs === undefined ? nextHorizonPass(this.spec.pacing, this.cursorMs, nowMs, this.lastPass) : null;
+        if (pass?.kind !== 'pass') {
+          await this.exporter.idle(Math.min(step.untilMs, pass?.untilMs ?? step.untilMs, nowMs + (deps.maxIdleMs ?? 30_000)) - nowMs);
+          continue;
+        }
+        [window, open] = [pass.window, true];
+      } else {
+        window = step.window;
       }
       try {
-        await this.exportWindow(step.window);
+        await this.exportWindow(window, open);
+        if (open) this.lastPass = { atMs: nowMs, toMs: window.toMs };
         failures = 0;
       } catch (err) {
         if (graceful.aborted) return;
@@ -263,9 +277,18 @@ class SourceLoop {
     }
   }
 
-  /** Reads and delivers one window, then moves the checkpoint to its end. */
-  private async exportWindow(window: TimeRange): Promise<void> {
+  /**
+   * Reads and delivers one window, then moves the checkpoint to its end. An `open` window (a
+   * package provider's hours not yet settled) leaves the checkpoint's end where it is and adds the
+   * packages it took to it. Either skips the packages taken before.
+   */
+  private async exportWindow(window: TimeRange, open = false): Promise<void> {
     const { deps } = this.exporter;
+    const takenNow: TakenPackage[] = [];
+    const ledger: PackageLedger = {
+      taken: (pkg) => this.packages.some((p) => p.key === pkg.key && p.sizeBytes === listedSize(pkg)),
+      read: (pkg) => takenNow.push({ key: pkg.key, sizeBytes: listedSize(pkg), fromMs: pkg.hourStartMs }),
+    };
     const release = await this.exporter.gates.forAccount(this.spec.identity.provider, this.spec.identity.account).acquire(this.exporter.graceful.signal);
     let outcome: WindowDelivery;
     let endMs = window.toMs;
@@ -282,6 +305,7 @@ class SourceLoop {
           baseUrl: this.spec.baseUrl,
           nowMs: this.exporter.now,
           trustedPackageOrigins: this.spec.trustedPackageOrigins,
+          packages: ledger,
           signal: readSignal,
           windowReader: this.exporter.windowReader,
         },
@@ -326,7 +350,10 @@ class SourceLoop {
     } finally {
       release();
     }
-    this.packages = this.packages.filter((p) => p.fromMs >= endMs);
+    if (open) endMs = this.cursorMs;
+    // A package listed again with another size replaces its older entry.
+    const kept = this.packages.filter((p) => !takenNow.some((t) => t.key === p.key));
+    this.packages = [...kept, ...takenNow].filter((p) => p.fromMs >= endMs);
     const nowMs = this.exporter.now();
     await deps.store.save({ identity: this.spec.identity, lane: this.lane, endMs, packages: this.packages, savedAtMs: Math.floor(nowMs) });
     this.cursorMs = endMs;
@@ -334,14 +361,18 @@ class SourceLoop {
     this.health.lastSuccessMs = nowMs;
     this.health.totals.windows++;
     if (this.health.state === 'stalled' || this.health.state === 'starting') this.health.state = 'ok';
-    this.sizeMs = adaptWindowSize(this.spec.pacing, this.sizeMs, { records: outcome.records, durationMs: endMs - window.fromMs }, this.spec.targetRecordsPerWindow ?? DEFAULT_TARGET_RECORDS);
-    this.health.windowSizeMs = this.sizeMs;
+    if (!open) {
+      this.sizeMs = adaptWindowSize(this.spec.pacing, this.sizeMs, { records: outcome.records, durationMs: endMs - window.fromMs }, this.spec.targetRecordsPerWindow ?? DEFAULT_TARGET_RECORDS);
+      this.health.windowSizeMs = this.sizeMs;
+    }
     this.refreshState(nowMs);
-    this.log('info', `source ${this.spec.name}: ${formatTime(window.fromMs)}..${formatTime(endMs)} delivered (${outcome.records} records, ${outcome.batches} batches)`, {
+    const what = open ? `open hours ${formatTime(window.fromMs)}..${formatTime(window.toMs)} listed again: ${takenNow.length} new packages` : `${formatTime(window.fromMs)}..${formatTime(endMs)} delivered`;
+    this.log('info', `source ${this.spec.name}: ${what} (${outcome.records} records, ${outcome.batches} batches)`, {
       fromMs: window.fromMs,
-      toMs: endMs,
+      toMs: open ? window.toMs : endMs,
       records: outcome.records,
       retries: outcome.retries,
+      ...(open ? { packages: takenNow.length } : {}),
     });
   }
 }

@@ -7,7 +7,7 @@ import { GCORE_LIMITS } from '../providers/gcore/limits';
 import { ELSA_LIMITS } from '../providers/naver-elsa/limits';
 import { DSA_LIMITS } from '../providers/tencent-dsa/limits';
 import { EDGEONE_LIMITS } from '../providers/tencent-edgeone/limits';
-import { adaptWindowSize, defaultPacing, lagMs, nextWindow, type Pacing, windowSizes } from './scheduler';
+import { adaptWindowSize, defaultPacing, lagMs, nextHorizonPass, nextWindow, type Pacing, RELIST_EVERY_MS, windowSizes } from './scheduler';
 
 const LIMITS: Record<ProviderId, ProviderLimits> = {
   cloudflare: CLOUDFLARE_LIMITS,
@@ -27,6 +27,8 @@ describe('defaultPacing', () => {
     expect(pacing.gcore).toMatchObject({ settleDelayMs: HOUR_MS, gridMs: MINUTE_MS, maxWindowMs: 6 * HOUR_MS });
     expect(pacing['tencent-dsa']).toMatchObject({ settleDelayMs: 3 * HOUR_MS, gridMs: HOUR_MS, maxWindowMs: DAY_MS });
     expect(pacing['tencent-edgeone']).toMatchObject({ settleDelayMs: DAY_MS, gridMs: HOUR_MS });
+    // Only package providers list their open hours again.
+    expect(PROVIDERS.filter((p) => pacing[p].openHorizon)).toEqual(['tencent-dsa', 'tencent-edgeone']);
   });
 
   it('takes a settle override, but never below what the provider serves (Cloudflare: 65 s)', () => {
@@ -229,6 +231,28 @@ describe('adaptWindowSize', () => {
         },
       ),
     );
+  });
+});
+
+describe('nextHorizonPass', () => {
+  const pacing = defaultPacing('tencent-edgeone', EDGEONE_LIMITS);
+  const cursor = Date.parse('2026-11-21T10:00:00Z');
+  const lastHour = Date.parse('2026-11-22T10:00:00Z');
+
+  it('lists the open hours up to the last finished one at once, then again after the relisting interval or a new hour', () => {
+    expect(nextHorizonPass(pacing, cursor, NOW, null)).toEqual({ kind: 'pass', window: { fromMs: cursor, toMs: lastHour } });
+    const last = { atMs: NOW, toMs: lastHour };
+    expect(nextHorizonPass(pacing, cursor, NOW + MINUTE_MS, last)).toEqual({ kind: 'wait', untilMs: NOW + RELIST_EVERY_MS });
+    expect(nextHorizonPass(pacing, cursor, NOW + RELIST_EVERY_MS, last)).toEqual({ kind: 'pass', window: { fromMs: cursor, toMs: lastHour } });
+    // A pass at 10:55: the next hour ends before the relisting interval does.
+    const late = { atMs: lastHour + 55 * MINUTE_MS, toMs: lastHour };
+    expect(nextHorizonPass(pacing, cursor, late.atMs + MINUTE_MS, late)).toEqual({ kind: 'wait', untilMs: lastHour + HOUR_MS });
+    expect(nextHorizonPass(pacing, cursor, lastHour + HOUR_MS, late)).toEqual({ kind: 'pass', window: { fromMs: cursor, toMs: lastHour + HOUR_MS } });
+  });
+
+  it('has nothing to list when the cursor is at the last finished hour, and nothing for providers without packages', () => {
+    expect(nextHorizonPass(pacing, lastHour, NOW, null)).toEqual({ kind: 'wait', untilMs: lastHour + HOUR_MS });
+    expect(nextHorizonPass(defaultPacing('cloudflare', CLOUDFLARE_LIMITS), cursor, NOW, null)).toBeNull();
   });
 });
 

@@ -22,7 +22,15 @@ export interface Pacing {
   gridMs: number;
   /** Largest window: the provider's maximum, or less. A multiple of gridMs. */
   maxWindowMs: number;
+  /**
+   * Package providers (DSA, EdgeOne): the hours between the cursor and now whose packages may
+   * still appear or grow are listed again every `relistEveryMs`, and each package is taken once.
+   */
+  openHorizon?: { relistEveryMs: number };
 }
+
+/** How often the open hours of a package provider are listed again: a new package is sent within this. */
+export const RELIST_EVERY_MS = 10 * MINUTE_MS;
 
 /**
  * Per-provider exporter defaults. The grid is the smallest window worth a request: a DSA or EdgeOne
@@ -34,7 +42,8 @@ export interface Pacing {
 export function defaultPacing(provider: ProviderId, limits: ProviderLimits, settleOverrideMs?: number): Pacing {
   const gridMs = provider === 'tencent-dsa' || provider === 'tencent-edgeone' ? HOUR_MS : MINUTE_MS;
   const settle = Math.max(limits.settleDelayMs, settleOverrideMs ?? limits.immutableAfterMs ?? limits.settleDelayMs);
-  return { limits, settleDelayMs: settle, gridMs, maxWindowMs: Math.floor(limits.maxWindowMs / gridMs) * gridMs };
+  const pacing: Pacing = { limits, settleDelayMs: settle, gridMs, maxWindowMs: Math.floor(limits.maxWindowMs / gridMs) * gridMs };
+  return gridMs === HOUR_MS ? { ...pacing, openHorizon: { relistEveryMs: RELIST_EVERY_MS } } : pacing;
 }
 
 export type NextStep =
@@ -94,6 +103,29 @@ export function nextWindow(pacing: Pacing, cursorMs: number, sizeMs: number, now
   const nextGrid = floorToGrid(fromMs, gridMs, offset) + gridMs;
   const readyAt = Math.min(nextGrid, untilMs ?? Number.POSITIVE_INFINITY) + Math.max(pacing.settleDelayMs, limits.settleDelayMs);
   return { kind: 'wait', untilMs: Math.max(readyAt, nowMs + 1), unreachable };
+}
+
+/** The last listing of a source's open hours. */
+export interface HorizonPass {
+  atMs: number;
+  toMs: number;
+}
+
+/**
+ * For a package provider whose cursor waits at its settle horizon: the open hours to list again
+ * now (`[cursor, the last finished hour)`), or when to look again. A pass is due when an hour has
+ * finished since the last one, or `relistEveryMs` after it.
+ */
+export function nextHorizonPass(pacing: Pacing, cursorMs: number, nowMs: number, last: HorizonPass | null): { kind: 'pass'; window: TimeRange } | { kind: 'wait'; untilMs: number } | null {
+  if (!pacing.openHorizon) return null;
+  const { gridMs, limits } = pacing;
+  const offset = limits.alignUtcOffsetMs ?? 0;
+  const toMs = floorToGrid(nowMs - limits.settleDelayMs, gridMs, offset);
+  if (toMs > cursorMs && (last === null || toMs > last.toMs || nowMs >= last.atMs + pacing.openHorizon.relistEveryMs)) {
+    return { kind: 'pass', window: { fromMs: cursorMs, toMs } };
+  }
+  const nextHour = toMs + gridMs + limits.settleDelayMs;
+  return { kind: 'wait', untilMs: Math.max(nowMs + 1, Math.min(nextHour, last === null ? nextHour : last.atMs + pacing.openHorizon.relistEveryMs)) };
 }
 
 /** Window sizes the adaptation moves between: round durations, so windows stay readable and cache-friendly. */

@@ -7,6 +7,7 @@
 
 import { CdnLogError, type ErrorKind } from '../core/errors';
 import type { CdnLogRecord } from '../core/record';
+import { HOUR_MS } from '../core/time';
 import type { TimeRange } from '../core/windows';
 import { gunzip } from '../transport/decode';
 import { HttpClient } from '../transport/http';
@@ -27,6 +28,25 @@ export interface LogPackage {
   inflatedBytes?: number;
   /** Names the package in messages and notes. */
   label: string;
+  /** Start of the hour the package covers (UTC epoch ms). */
+  hourStartMs: number;
+}
+
+/**
+ * What a continuous reader (the exporter) already took: a package it took is not read again, and
+ * it learns of each package read to its end. Package providers re-list hours whose packages may
+ * still appear or grow, so a package is known by its key and its listed size: one re-listed with
+ * another size was rewritten and is read again (its records keep their ids).
+ */
+export interface PackageLedger {
+  taken(pkg: LogPackage): boolean;
+  /** Every record of `pkg` inside the read's window was handed on (not yet acknowledged). */
+  read(pkg: LogPackage): void;
+}
+
+/** The size a listing gives a package, compressed or inflated; null when it gives none. */
+export function listedSize(pkg: LogPackage): number | null {
+  return pkg.compressedBytes ?? pkg.inflatedBytes ?? null;
 }
 
 export interface PackageRules {
@@ -116,9 +136,11 @@ export function readPackage(ctx: ReadContext<unknown, unknown>, pkg: LogPackage,
 }
 
 /**
- * Reads the packages of a listing in order, each at most once per query, keeping the records inside
- * `window` (a package covers an hour; a window may cut it). A package whose URL has expired (403)
- * calls `relist` once for that package; the fresh URLs serve the packages after it too.
+ * Reads the packages of a listing in order, each at most once per query and never one the query's
+ * ledger took before, keeping the records inside `window` (a package covers an hour; a window may
+ * cut it). A package whose URL has expired (403) calls `relist` once for that package; the fresh
+ * URLs serve the packages after it too. The ledger hears of a package read to its end only when
+ * its whole hour lies inside the window: one cut by the window is read again by the next.
  */
 export async function* readListedPackages<P extends LogPackage>(
   ctx: ReadContext<unknown, unknown>,
@@ -130,7 +152,7 @@ export async function* readListedPackages<P extends LogPackage>(
 ): AsyncIterable<CdnLogRecord[]> {
   const latestUrl = new Map<string, string>();
   for (const listed of packages) {
-    if (!firstSighting(ctx, listed.key)) continue;
+    if (!firstSighting(ctx, listed.key) || ctx.packages?.taken(listed)) continue;
     let pkg: P = { ...listed, url: latestUrl.get(listed.key) ?? listed.url };
     for (let relisted = false; ; relisted = true) {
       try {
@@ -139,6 +161,7 @@ export async function* readListedPackages<P extends LogPackage>(
           const inside = records.filter((r) => r.timestamp >= window.fromMs && r.timestamp < window.toMs);
           if (inside.length > 0) yield inside;
         }
+        if (listed.hourStartMs >= window.fromMs && listed.hourStartMs + HOUR_MS <= window.toMs) ctx.packages?.read(listed);
         break;
       } catch (err) {
         if (!isExpiredPackageUrl(err) || relisted) throw err;

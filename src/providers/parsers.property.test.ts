@@ -32,7 +32,7 @@ import { emptyStats } from './types';
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 const KiB = 1024;
-const pkg: LogPackage = { key: 'property-package', url: 'https://example.invalid/p.gz', label: 'property package' };
+const pkg: LogPackage = { key: 'property-package', url: 'https://example.invalid/p.gz', label: 'property package', hourStartMs: 0 };
 const BODY_KINDS: ErrorKind[] = ['Transient', 'TooLarge', 'ProviderError'];
 
 // ---------------------------------------------------------------------------------------------

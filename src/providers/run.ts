@@ -7,6 +7,7 @@ import { BoundedSelection } from '../core/selection';
 import { DAY_MS, formatDuration } from '../core/time';
 import { type Clamp, planWindows, type TimeRange } from '../core/windows';
 import type { Http } from '../transport/http';
+import type { PackageLedger } from './packages';
 import { stableId } from './record-id';
 import { emptyStats, noteSkipped, type ProviderAdapter, type ReadContext, type ReadStats } from './types';
 
@@ -90,6 +91,8 @@ export interface RunOptions {
   maxDecodedBytes?: number;
   /** Origins whose package URLs are trusted whole: the emulator's, in demo and test mode only. */
   trustedPackageOrigins?: readonly string[];
+  /** Packages a continuous reader already took (DSA, EdgeOne): not read again. */
+  packages?: PackageLedger;
   signal?: AbortSignal;
   onProgress?: (progress: QueryProgress) => void;
 }
@@ -175,6 +178,7 @@ export function runQuery<C, S>(adapter: ProviderAdapter<C, S>, credentials: C, q
     stillWanted: () => (streaming && !options.unlimited && everyFilterPushed ? limit - meta.recordsReturned : undefined),
     maxDecodedBytes: options.maxDecodedBytes ?? adapter.limits.maxBodyBytes ?? DEFAULT_MAX_DECODED_BYTES,
     trustedPackageOrigins: options.trustedPackageOrigins ?? [],
+    packages: options.packages,
     signal: options.signal,
   };
 

@@ -2,6 +2,7 @@ import type { Filter } from '../core/filter';
 import type { CdnLogRecord, ProviderId } from '../core/record';
 import type { TimeRange, ProviderLimits } from '../core/windows';
 import type { Http } from '../transport/http';
+import type { PackageLedger } from './packages';
 
 /** Counters an adapter updates while it reads; they become the result's meta. */
 export interface ReadStats {
@@ -53,6 +54,8 @@ export interface ReadContext<C, S> {
    * allowlist (see transport/package-url.ts).
    */
   trustedPackageOrigins: readonly string[];
+  /** Packages a continuous reader already took (DSA, EdgeOne): skipped. */
+  packages?: PackageLedger;
   signal?: AbortSignal;
 }
 

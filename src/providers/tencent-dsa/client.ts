@@ -24,7 +24,6 @@ type Ctx = ReadContext<TencentCredentials, DsaSource>;
 /** An hourly package of one host, from a listing. */
 interface HourPackage extends LogPackage {
   host: string;
-  hourStartMs: number;
 }
 
 export function dsaCredentialsFromEnv(env: Record<string, string | undefined>): TencentCredentials {

@@ -1,7 +1,7 @@
 import { badInput, CdnLogError, type ErrorKind, isCdnLogError } from '../../core/errors';
 import type { Filter } from '../../core/filter';
 import type { CdnLogRecord } from '../../core/record';
-import { formatTime, HOUR_MS } from '../../core/time';
+import { formatTime, HOUR_MS, SECOND_MS } from '../../core/time';
 import type { TimeRange } from '../../core/windows';
 import { HttpClient } from '../../transport/http';
 import { withRetry } from '../../transport/retry';
@@ -175,9 +175,21 @@ async function listPage(ctx: Ctx, window: TimeRange, offset: number, limit = EDG
     const size = typeof item.Size === 'number' ? item.Size : undefined;
     const area = typeof item.Area === 'string' ? item.Area : '';
     const label = `${name}${area ? ` (${area})` : ''}`;
-    return { key: `${area}/${name}`, url: item.Url, label, owner, ...(layer === 'l4' ? { compressedBytes: size } : { inflatedBytes: size }) };
+    const hourStartMs = packageHourMs(item, window);
+    return { key: `${area}/${name}`, url: item.Url, label, owner, hourStartMs, ...(layer === 'l4' ? { compressedBytes: size } : { inflatedBytes: size }) };
   });
   return { totalCount, listed: data.length, packages };
+}
+
+/**
+ * The hour a listed package covers: `LogStartTime` (ISO 8601 with its offset), else the deprecated
+ * `LogTime` (unix s), else the window's first hour. Floored to the hour (packages are hourly, UTC).
+ */
+function packageHourMs(item: Record<string, unknown>, window: TimeRange): number {
+  const fromIso = typeof item.LogStartTime === 'string' && /(Z|[+-]\d\d:\d\d)$/.test(item.LogStartTime) ? Date.parse(item.LogStartTime) : Number.NaN;
+  const fromUnix = typeof item.LogTime === 'number' ? item.LogTime * SECOND_MS : Number.NaN;
+  const ms = Number.isFinite(fromIso) ? fromIso : Number.isFinite(fromUnix) ? fromUnix : window.fromMs;
+  return Math.floor(ms / HOUR_MS) * HOUR_MS;
 }
 
 /**
