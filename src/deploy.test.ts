@@ -1,9 +1,14 @@
 /**
- * docker-compose.yml, .env.example and provisioning/ as Grafana and the bridge will read them
- * (docker compose cannot run here): every mounted path exists, every image is pinned to an exact
- * version, Grafana is 12.3 or later with this plugin allowed and mounted, the data sources use only
- * keys the plugin reads, and every dashboard query passes the plugin's own validation and, sent as
- * the plugin builds it, is answered by a bridge in demo mode for each of the five providers.
+ * docker-compose.yml, .env.example, deploy/ and provisioning/ as Grafana, the bridge, the Collector,
+ * Loki and Prometheus will read them (docker compose cannot run here): every mounted path exists,
+ * every image is pinned to an exact version, Grafana is 12.3 or later with this plugin allowed and
+ * mounted, the data sources use only keys the plugin reads, and every dashboard query passes the
+ * plugin's own validation and, sent as the plugin builds it, is answered by a bridge in demo mode for
+ * each of the five providers. For the exporter's side: the bridge's exporter configuration passes the
+ * exporter's own loader and reaches the Collector, the Collector's logs pipeline ends at Loki's OTLP
+ * endpoint, Loki promotes the resource attributes the mapping writes, and the "Exporter health"
+ * (PromQL) and "CDN overview (stored)" (LogQL) dashboards name only metrics the exporter registers,
+ * labels Loki indexes and attributes the mapping writes.
  */
 
 import { mkdtempSync, readFileSync, rmSync, existsSync, statSync, readdirSync } from 'node:fs';
@@ -19,9 +24,15 @@ jest.mock('@grafana/data', () => {
   return { rangeUtil: jest.requireActual(p.join(root, 'dist/cjs/datetime/rangeutil.cjs')) };
 });
 
+import { Registry } from 'prom-client';
 import { startEmulators } from './emulators';
 import { demoSelector } from './emulators/demo-client';
-import { serveSettings } from './cli/serve';
+import { serveSettings, withDemoSources } from './cli/serve';
+import { CACHE_STATUSES, emptyRecord } from './core/record';
+import { MAPPING, mapRecord, PASSTHROUGH_PREFIX, RESOURCE_KEYS, resourceOf } from './exporter/mapping';
+import { registerExporterMetrics } from './exporter/metrics';
+import { loadExporterConfig } from './exporter/run-exporter';
+import { exportSources } from './exporter/sources';
 import { DEFAULT_BRIDGE_PORT, startBridge } from './bridge/server';
 import { PROVIDERS, providerSpec } from './plugin/providers';
 import { interpolateQuery } from './plugin/query/interpolate';
@@ -156,6 +167,89 @@ function strings(value: unknown): string[] {
   return [];
 }
 
+/**
+ * A compose value with its variables replaced as compose does: `${VAR}`, `${VAR:-default}` (default
+ * when unset or empty), `${VAR-default}` (when unset), `${VAR:?error}`, `$VAR`, and `$$` for `$`.
+ */
+export function interpolate(text: string, env: Record<string, string | undefined>): string {
+  return text.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (whole, braced: string | undefined, op: string | undefined, arg: string | undefined, bare: string | undefined) => {
+    if (whole === '$$') return '$';
+    const value = env[(braced ?? bare)!];
+    const unset = op?.startsWith(':') ? value === undefined || value === '' : value === undefined;
+    if (op?.endsWith('-')) return unset ? arg! : value!;
+    if (op?.endsWith('?') && unset) throw new Error(`${braced}: ${arg}`);
+    if (op?.endsWith('+')) return unset ? '' : arg!;
+    return value ?? '';
+  });
+}
+
+/**
+ * The name Loki gives an OTLP attribute as an index label or structured metadata: characters other
+ * than letters, digits and `_` become `_`, runs of `_` collapse to one, a leading digit gets `key_`
+ * (Loki's pkg/loghttp/push/otlp.go through prometheus/otlptranslator's LabelNamer, Loki 3.x).
+ */
+export function lokiName(attribute: string): string {
+  const name = attribute.replace(/[^A-Za-z0-9_]/g, '_').replace(/_{2,}/g, '_');
+  return /^[0-9]/.test(name) ? `key_${name}` : name;
+}
+
+/**
+ * The names a LogQL query uses: labels of its stream selectors; labels it filters, groups, unwraps or
+ * reads in a template; and labels its label_format creates. Values (quoted strings) are never names.
+ */
+export function logqlNames(expr: string): { selectors: string[]; labels: string[]; created: string[] } {
+  const templates: string[] = [];
+  const text = expr.replace(/`([^`]*)`|"((?:[^"\\]|\\.)*)"/g, (_whole, raw: string | undefined, quoted: string | undefined) => {
+    templates.push(raw ?? quoted!);
+    return '""';
+  });
+  const selectors = [...text.matchAll(/\{([^}]*)\}/g)].flatMap((m) => [...m[1].matchAll(/([A-Za-z_]\w*)\s*(?:=~|!~|!=|=)/g)].map((x) => x[1]));
+  const labels = [
+    ...[...text.matchAll(/\|\s*([A-Za-z_]\w*)\s*(?:=~|!~|!=|==|>=|<=|=|>|<)/g)].map((m) => m[1]),
+    ...[...text.matchAll(/\bunwrap\s+(?:[a-z_]+\(\s*)?([A-Za-z_]\w*)/g)].map((m) => m[1]),
+    ...[...text.matchAll(/\b(?:by|without)\s*\(([^)]*)\)/g)].flatMap((m) => m[1].split(',').map((l) => l.trim()).filter((l) => l !== '')),
+    ...templates.filter((t) => t.includes('{{')).flatMap((t) => [...t.matchAll(/\{\{([\s\S]*?)\}\}/g)].flatMap((b) => [...b[1].matchAll(/(?:^|[\s(])\.([A-Za-z_]\w*)/g)].map((x) => x[1]))),
+  ];
+  const created: string[] = [];
+  for (const m of text.matchAll(/\blabel_format\s+([^|]*)/g)) {
+    for (const a of m[1].matchAll(/([A-Za-z_]\w*)\s*=\s*(""|[A-Za-z_]\w*)/g)) {
+      created.push(a[1]);
+      if (a[2] !== '""') labels.push(a[2]);
+    }
+  }
+  return { selectors: [...new Set(selectors)], labels: [...new Set(labels)], created: [...new Set(created)] };
+}
+
+/** Words of PromQL that are neither metrics nor functions. */
+const PROMQL_KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'atan2']);
+
+/** The metric names and label names a PromQL expression uses (functions and aggregations are the words followed by `(`). */
+export function promqlNames(expr: string): { metrics: string[]; labels: string[] } {
+  const labels = new Set<string>();
+  const text = expr
+    .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'/g, '""')
+    .replace(/\{([^}]*)\}/g, (_whole, body: string) => {
+      for (const m of body.matchAll(/([A-Za-z_]\w*)\s*(?:=~|!~|!=|=)/g)) labels.add(m[1]);
+      return ' ';
+    })
+    .replace(/\b(?:by|without|on|ignoring|group_left|group_right)\s*\(([^)]*)\)/g, (_whole, body: string) => {
+      for (const l of body.split(',').map((x) => x.trim())) if (l !== '') labels.add(l);
+      return ' ';
+    })
+    .replace(/\[[^\]]*\]/g, ' ');
+  const metrics = [...text.matchAll(/(?<![\w$.])([A-Za-z_:][A-Za-z0-9_:]*)(?![\w:])(?!\s*\()/g)].map((m) => m[1]).filter((w) => !PROMQL_KEYWORDS.has(w));
+  return { metrics: [...new Set(metrics)], labels: [...labels] };
+}
+
+/** The value of `--flag=value`, `--flag value`, `-flag=value` in a command's arguments. */
+function flagValue(args: string[], flag: string): string | undefined {
+  for (const [i, a] of args.entries()) {
+    if (a.startsWith(`${flag}=`)) return a.slice(flag.length + 1);
+    if (a === flag) return args[i + 1];
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The files
 // ---------------------------------------------------------------------------------------------
@@ -238,6 +332,39 @@ function bridgeService(): { name: string; service: ComposeService; argv: string[
   return found[0];
 }
 
+/** The one service whose image (without registry) matches `name`. */
+function serviceOfImage(name: RegExp): [string, ComposeService] {
+  const found = Object.entries(compose.services).filter(([, s]) => s.image !== undefined && name.test(parseImageRef(s.image).name.replace(/^docker\.io\//, '')));
+  expect({ image: String(name), services: found.map(([n]) => n) }).toEqual({ image: String(name), services: [expect.any(String)] });
+  return found[0];
+}
+
+/** The arguments of a service's command (a list, or one line split on blanks). */
+function commandArgs(service: ComposeService): string[] {
+  return Array.isArray(service.command) ? service.command.map(String) : words(service.command ?? '');
+}
+
+/** The repository file (relative, `/`-separated) a service reads at `target`: a read-only bind mount of exactly that path. */
+function mountedRepoFile(service: ComposeService, target: string | undefined): string | null {
+  const m = mounts(service).find((x) => x.target === target);
+  if (!m || m.kind !== 'bind' || !m.readOnly) return null;
+  const local = repoPath(m.source!);
+  return local === null ? null : path.relative(ROOT, local).split(path.sep).join('/');
+}
+
+/** The port of a `host:port` listen address. */
+function portOf(address: string): number {
+  const m = /:(\d+)$/.exec(address);
+  if (!m) throw new Error(`"${address}" names no port`);
+  return Number(m[1]);
+}
+
+type ProvisionedDatasource = { name: string; uid: string; type: string; url?: string; jsonData?: Record<string, unknown> };
+const datasourceDir = path.join(ROOT, 'provisioning/datasources');
+const provisionedDatasources: Array<ProvisionedDatasource & { file: string }> = readdirSync(datasourceDir)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .flatMap((file) => ((parseYaml(readFileSync(path.join(datasourceDir, file), 'utf8')) as { datasources?: ProvisionedDatasource[] }).datasources ?? []).map((d) => ({ ...d, file })));
+
 const dashboardDir = path.join(ROOT, 'provisioning/dashboards');
 const dashboards: Array<{ file: string; dashboard: Dashboard }> = readdirSync(dashboardDir)
   .filter((f) => f.endsWith('.json'))
@@ -248,7 +375,7 @@ function allPanels(panels: Panel[]): Panel[] {
   return panels.flatMap((p) => [p, ...allPanels(p.panels ?? [])]);
 }
 
-/** Panels that query this plugin (the exporter's Loki and Prometheus dashboards are not checked here). */
+/** Panels that query this plugin (the exporter's Loki and Prometheus dashboards are checked at the end of this file). */
 function pluginPanels(dashboard: Dashboard): Panel[] {
   return allPanels(dashboard.panels).filter((p) => p.type !== 'row' && p.type !== 'text' && (p.datasource?.type === PLUGIN_ID || (p.targets ?? []).some((t) => (t.datasource as { type?: string } | undefined)?.type === PLUGIN_ID)));
 }
@@ -358,6 +485,43 @@ describe('test helpers read hostile input as compose would, or refuse it', () =>
     expect(parseEnvFile('# c\n\nA=1\r\nB_2=x=y\n')).toEqual({ A: '1', B_2: 'x=y' });
     expect(() => parseEnvFile('A=1\nexport B=2\n')).toThrow(/line 2/);
     expect(() => parseEnvFile('1A=2')).toThrow(/line 1/);
+  });
+
+  it('interpolates compose variables as compose does', () => {
+    const env = { A: 'a', EMPTY: '' };
+    expect(interpolate('${A} $A ${B:-b} ${EMPTY:-d} ${EMPTY-d} ${B-x} $${A} ${A:+set} ${B:+set}', env)).toBe('a a b d  x ${A} set ');
+    expect(() => interpolate('${B:?set B}', env)).toThrow(/B: set B/);
+  });
+
+  it('names OTLP attributes as Loki stores them', () => {
+    expect(['cdn.provider', 'http.response.status_code', 'http.response.header.content-type', 'cdn.request.duration_ms', 'a..b', '1st.x'].map(lokiName)).toEqual([
+      'cdn_provider',
+      'http_response_status_code',
+      'http_response_header_content_type',
+      'cdn_request_duration_ms',
+      'a_b',
+      'key_1st_x',
+    ]);
+  });
+
+  it('reads the names a LogQL query uses, and never a quoted value as a name', () => {
+    const q =
+      'sum by (status_class, cdn_source) (rate({cdn_provider=~"$provider", cdn_source!="a=b"} |= "x | y=1" | url_path != "" | json | label_format status_class=`{{ substr 0 1 .http_response_status_code }}xx`, moved=url_query | unwrap duration(cdn_request_duration_ms) | __error__="" [$__auto]))';
+    expect(logqlNames(q)).toEqual({
+      selectors: ['cdn_provider', 'cdn_source'],
+      labels: expect.arrayContaining(['url_path', 'cdn_request_duration_ms', '__error__', 'status_class', 'cdn_source', 'http_response_status_code', 'url_query']),
+      created: ['status_class', 'moved'],
+    });
+    expect(logqlNames(q).labels).not.toContain('y');
+    expect(logqlNames(q).labels).toHaveLength(7);
+  });
+
+  it('reads the metrics and labels a PromQL query uses, and not its functions', () => {
+    expect(promqlNames('sum by (source) (rate(cdn_exporter_records_total{source=~"$source", lane="live"}[$__rate_interval])) / on (source) group_left time() - max(up{job="x"}) > bool 1')).toEqual({
+      metrics: ['cdn_exporter_records_total', 'up'],
+      labels: ['source', 'lane', 'job'],
+    });
+    expect(promqlNames('rate(nope_total[5m])').metrics).toEqual(['nope_total']);
   });
 });
 
@@ -644,9 +808,262 @@ describe('provisioning/dashboards', () => {
   }, 300_000);
 });
 
-it("keeps a clearly marked place for the exporter's Collector and Loki in docker-compose.yml, until they are there", () => {
-  const images = Object.values(compose.services).map((s) => parseImageRef(s.image!).name);
-  const added = images.some((n) => /loki/.test(n)) && images.some((n) => /opentelemetry-collector/.test(n));
-  if (!added) expect(composeText).toMatch(/Reserved for the exporter[\s\S]*OpenTelemetry Collector[\s\S]*Loki/);
-  expect(statSync(path.join(ROOT, 'provisioning')).isDirectory()).toBe(true);
+describe('the exporter, the Collector, Loki and Prometheus (docker-compose.yml and deploy/)', () => {
+  /** The bridge's environment as compose gives it, with .env.example's values. */
+  function bridgeEnv(): Record<string, string> {
+    const { service } = bridgeService();
+    return Object.fromEntries(Object.entries(env(service)).map(([k, v]) => [k, interpolate(v, envExample)]));
+  }
+  const collector = () => serviceOfImage(/^otel\/opentelemetry-collector(-contrib)?$/);
+  const loki = () => serviceOfImage(/^grafana\/loki$/);
+  const prometheus = () => serviceOfImage(/^prom\/prometheus$/);
+
+  /**
+   * The configuration a service is told to read (`flag`), mounted read-only from a file of deploy/,
+   * parsed. Typed loosely: these are the Collector's, Loki's and Prometheus's formats, and each test
+   * reads only the keys it checks.
+   */
+  function configOf(service: ComposeService, flag: string, file: string): Record<string, any> {
+    const target = flagValue(commandArgs(service), flag);
+    expect({ flag, target: typeof target }).toEqual({ flag, target: 'string' });
+    expect({ target, file: mountedRepoFile(service, target) }).toEqual({ target, file });
+    return parseYaml(read(file), { uniqueKeys: true }) as Record<string, any>;
+  }
+  const collectorConfig = () => configOf(collector()[1], '--config', 'deploy/otel-collector.yaml');
+  const lokiConfig = () => configOf(loki()[1], '-config.file', 'deploy/loki.yaml');
+  const prometheusConfig = () => configOf(prometheus()[1], '--config.file', 'deploy/prometheus.yaml');
+  const lokiPort = () => Number(lokiConfig().server?.http_listen_port ?? 3100);
+
+  /** Index labels of a record the exporter sends: Loki's defaults that it writes (service.name) and the promoted attributes. */
+  function lokiIndexLabels(): string[] {
+    const resource = lokiConfig().limits_config?.otlp_config?.resource_attributes ?? {};
+    const promoted = (resource.attributes_config ?? []).filter((c: { action?: string }) => c.action === 'index_label').flatMap((c: { attributes?: string[] }) => c.attributes ?? []);
+    // Loki's distributor.otlp_config.default_resource_attributes_as_index_labels holds service.name
+    // (and k8s, cloud and deployment names the exporter does not write), unless ignore_defaults.
+    const defaults = resource.ignore_defaults === true ? [] : (lokiConfig().distributor?.otlp_config?.default_resource_attributes_as_index_labels ?? ['service.name']);
+    return [...new Set([...defaults, ...promoted].map(lokiName))];
+  }
+
+  /** Attribute names of a record the exporter sends, as Loki stores them (structured metadata). */
+  function lokiMetadataNames(): string[] {
+    const record = {
+      ...emptyRecord('cloudflare', 'zone', Date.parse('2026-11-22T10:00:00Z')),
+      ...Object.fromEntries(MAPPING.map((row) => [row.field, row.type === 'int' || row.type === 'double' ? 200 : 'x'])),
+      method: 'PURGE',
+      cacheStatus: 'HIT' as const,
+    };
+    const attributes = Object.keys(mapRecord(record, record.timestamp).attributes);
+    expect(attributes).toEqual(expect.arrayContaining(MAPPING.map((row) => row.attribute)));
+    return attributes.map(lokiName);
+  }
+
+  it('runs the exporter in the bridge from deploy/exporter.yaml, mounted where --config points, checkpoints in a volume, delivering to the Collector', async () => {
+    const { service, argv } = bridgeService();
+    const settings = serveSettings(argv, bridgeEnv())!;
+    expect(settings).toMatchObject({ demo: true, config: expect.any(String) });
+    expect(mountedRepoFile(service, settings.config)).toBe('deploy/exporter.yaml');
+    // The exporter's own loader, with the environment compose gives the bridge.
+    const config = await loadExporterConfig(path.join(ROOT, 'deploy/exporter.yaml'), bridgeEnv());
+    // Checkpoints (--state-dir, else the file's stateDir) in a volume: a restart or a new container resumes.
+    const stateDir = settings.stateDir ?? config.stateDir;
+    expect({ stateDir, mount: mounts(service).find((m) => m.target === stateDir) }).toEqual({ stateDir, mount: expect.objectContaining({ kind: 'volume', readOnly: false }) });
+    const [collectorName] = collector();
+    const httpPort = portOf(collectorConfig().receivers.otlp.protocols.http.endpoint);
+    expect(config.target).toMatchObject({ kind: 'otlp', protocol: 'http/protobuf', endpoint: `http://${collectorName}:${httpPort}/v1/logs` });
+    expect(config.sources.map((s) => s.provider).sort()).toEqual(PROVIDERS.map((p) => p.id).sort());
+  });
+
+  it("exports each emulator's demo sources: serve --demo gives every source its emulator and demo account", async () => {
+    const config = await loadExporterConfig(path.join(ROOT, 'deploy/exporter.yaml'), bridgeEnv());
+    const fleet = await startEmulators({ seed: 1 });
+    try {
+      const demo = new Map(fleet.describe().map((d) => [d.provider, d]));
+      for (const source of config.sources) {
+        const selectors = demo.get(source.provider)!.sources.map((s) => demoSelector(s as Record<string, unknown>));
+        expect({ source: source.name, demoSource: selectors.some((d) => JSON.stringify(d) === JSON.stringify(source.selector)) }).toEqual({ source: source.name, demoSource: true });
+      }
+      const resolved = withDemoSources(config, fleet);
+      expect(resolved.sources.map((s) => s.baseUrl)).toEqual(config.sources.map((s) => demo.get(s.provider)!.baseUrl));
+      // Credentials are read as the exporter reads them: missing ones would throw AuthFailed here.
+      expect(exportSources(resolved, Date.now())).toHaveLength(config.sources.length);
+    } finally {
+      await fleet.close();
+    }
+  });
+
+  it("runs the Collector on deploy/otel-collector.yaml: OTLP in on gRPC and HTTP, a logs pipeline to Loki's OTLP endpoint that answers only once Loki has", () => {
+    const config = collectorConfig();
+    expect(config.receivers.otlp.protocols.grpc.endpoint).toMatch(/^0\.0\.0\.0:\d+$/);
+    expect(config.receivers.otlp.protocols.http.endpoint).toMatch(/^0\.0\.0\.0:\d+$/);
+    const logs = config.service.pipelines.logs as { receivers: string[]; processors?: string[]; exporters: string[] };
+    expect(logs.receivers).toEqual(['otlp']);
+    const type = (id: string) => id.split('/')[0];
+    for (const [kind, ids] of [['receivers', logs.receivers], ['processors', logs.processors ?? []], ['exporters', logs.exporters]] as const) {
+      for (const id of ids) expect({ kind, id, defined: Object.hasOwn(config[kind] ?? {}, id) }).toEqual({ kind, id, defined: true });
+    }
+    // A batch processor (or a sending queue) acknowledges the bridge before Loki does, and the checkpoint would move past records not stored.
+    expect((logs.processors ?? []).map(type)).not.toContain('batch');
+    expect(logs.exporters.length).toBeGreaterThan(0);
+    const [lokiService] = loki();
+    for (const id of logs.exporters) {
+      expect({ id, type: ['otlp_http', 'otlphttp'].includes(type(id)) }).toEqual({ id, type: true });
+      const exporter = config.exporters[id];
+      expect({ id, sendingQueue: exporter.sending_queue?.enabled }).toEqual({ id, sendingQueue: false });
+      const url = new URL(exporter.logs_endpoint ?? `${String(exporter.endpoint).replace(/\/+$/, '')}/v1/logs`);
+      expect({ id, host: url.hostname, port: Number(url.port), path: url.pathname }).toEqual({ id, host: lokiService, port: lokiPort(), path: '/otlp/v1/logs' });
+    }
+  });
+
+  it('runs Loki on deploy/loki.yaml with structured metadata, and promotes to index labels the resource attributes the exporter writes for provider and source', () => {
+    const config = lokiConfig();
+    expect(config.limits_config.allow_structured_metadata).toBe(true);
+    // The names the exporter writes: renaming one in mapping.ts fails here until deploy/loki.yaml follows.
+    const resource = resourceOf({ provider: 'gcore', source: '100001' }, {});
+    expect(resource).toEqual({ [RESOURCE_KEYS.provider]: 'gcore', [RESOURCE_KEYS.source]: '100001' });
+    const promoted = (config.limits_config.otlp_config?.resource_attributes?.attributes_config ?? []).filter((c: { action?: string }) => c.action === 'index_label').flatMap((c: { attributes?: string[] }) => c.attributes ?? []);
+    expect(promoted.sort()).toEqual(Object.keys(resource).sort());
+    expect(lokiIndexLabels()).toEqual(expect.arrayContaining(['service_name', 'cdn_provider', 'cdn_source']));
+    // Windows are hours late and not in time order: without time sharding Loki refuses entries more than max_chunk_age / 2 behind a stream's newest.
+    expect(config.limits_config.shard_streams?.time_sharding_enabled).toBe(true);
+    // Its data is a volume of its own.
+    expect(mounts(loki()[1]).find((m) => m.target === config.common.path_prefix)).toMatchObject({ kind: 'volume', readOnly: false });
+  });
+
+  it("runs Prometheus on deploy/prometheus.yaml, scraping the bridge's /metrics on the port serve listens on", () => {
+    const { name, argv } = bridgeService();
+    const settings = serveSettings(argv, bridgeEnv())!;
+    const jobs = prometheusConfig().scrape_configs as Array<{ metrics_path?: string; scheme?: string; static_configs?: Array<{ targets: string[] }> }>;
+    const bridgeJobs = jobs.filter((j) => (j.static_configs ?? []).some((c) => c.targets.includes(`${name}:${settings.port}`)));
+    expect(bridgeJobs).toHaveLength(1);
+    expect(bridgeJobs[0].metrics_path ?? '/metrics').toBe('/metrics');
+    expect(bridgeJobs[0].scheme ?? 'http').toBe('http');
+  });
+
+  it('provisions Loki and Prometheus data sources at the compose services, with fixed uids; every uid is unique', () => {
+    const byType = (type: string) => provisionedDatasources.filter((d) => d.type === type);
+    expect(byType('loki')).toHaveLength(1);
+    expect(byType('prometheus')).toHaveLength(1);
+    expect(byType('loki')[0].url).toBe(`http://${loki()[0]}:${lokiPort()}`);
+    const promPort = portOf(flagValue(commandArgs(prometheus()[1]), '--web.listen-address') ?? ':9090');
+    expect(byType('prometheus')[0].url).toBe(`http://${prometheus()[0]}:${promPort}`);
+    const uids = provisionedDatasources.map((d) => d.uid);
+    expect(uids.every((u) => typeof u === 'string' && u !== '')).toBe(true);
+    expect(new Set(uids).size).toBe(uids.length);
+  });
+
+  it('names in every dashboard only provisioned data sources (by uid and type) or its own data source variables', () => {
+    const known = new Map(provisionedDatasources.map((d) => [d.uid, d.type]));
+    const problems: string[] = [];
+    for (const { file, dashboard } of dashboards) {
+      const dsVariables = new Map(dashboard.templating.list.filter((v) => v.type === 'datasource').map((v) => [v.name, v.query]));
+      const visit = (value: unknown, where: string): void => {
+        if (Array.isArray(value)) return value.forEach((v, i) => visit(v, `${where}[${i}]`));
+        if (!value || typeof value !== 'object') return;
+        for (const [key, v] of Object.entries(value)) {
+          if (key === 'datasource' && v && typeof v === 'object' && typeof (v as { uid?: unknown }).uid === 'string') {
+            const { uid, type } = v as { uid: string; type?: string };
+            const variable = /^\$\{?(\w+)\}?$/.exec(uid)?.[1];
+            if (uid === '-- Grafana --') continue;
+            if (variable !== undefined) {
+              if (dsVariables.get(variable) !== type) problems.push(`${file} ${where}: ${uid} is not a data source variable of type ${type}`);
+            } else if (known.get(uid) !== type) problems.push(`${file} ${where}: ${type}/${uid} is not provisioned`);
+          }
+          visit(v, `${where}.${key}`);
+        }
+      };
+      visit(dashboard, '');
+    }
+    expect(problems).toEqual([]);
+  });
+
+  describe('"Exporter health"', () => {
+    const health = () => {
+      const found = dashboards.find((d) => d.dashboard.title === 'Exporter health')?.dashboard;
+      expect(found).toBeDefined();
+      return found!;
+    };
+    const queries = () => allPanels(health().panels).flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p.title, expr: String(t.expr ?? '') })));
+
+    it('queries only metrics registerExporterMetrics registers, by labels they have', () => {
+      const registry = registerExporterMetrics(() => [], new Registry());
+      const registered = new Map(registry.getMetricsAsArray().map((m) => [m.name, (m as unknown as { labelNames: string[] }).labelNames]));
+      expect(registered.size).toBeGreaterThan(5);
+      for (const { panel, expr } of queries()) {
+        const { metrics, labels } = promqlNames(expr);
+        expect({ panel, metrics: metrics.length > 0 }).toEqual({ panel, metrics: true });
+        for (const metric of metrics) expect({ panel, metric, registered: registered.has(metric) }).toEqual({ panel, metric, registered: true });
+        // Prometheus adds job and instance to every scraped series.
+        const allowed = new Set(['job', 'instance', ...metrics.flatMap((m) => registered.get(m) ?? [])]);
+        for (const label of labels) expect({ panel, label, known: allowed.has(label) }).toEqual({ panel, label, known: true });
+      }
+      for (const v of health().templating.list.filter((x) => x.type === 'query')) {
+        const { metrics, labels } = promqlNames(String(v.query).replace(/^label_values\((.*)\)$/, (_w, args: string) => args.replace(/,\s*(\w+)\s*$/, '{$1=""}')));
+        for (const metric of metrics) expect({ variable: v.name, metric, registered: registered.has(metric) }).toEqual({ variable: v.name, metric, registered: true });
+        for (const label of labels) expect({ variable: v.name, label, known: (registered.get(metrics[0]) ?? []).includes(label) }).toEqual({ variable: v.name, label, known: true });
+      }
+    });
+
+    it('shows records/s, bytes/s, batches, retries, windows, lag and the state of each source', () => {
+      const used = new Set(queries().flatMap((q) => promqlNames(q.expr).metrics));
+      for (const metric of ['cdn_exporter_records_total', 'cdn_exporter_bytes_total', 'cdn_exporter_batches_total', 'cdn_exporter_retries_total', 'cdn_exporter_windows_total', 'cdn_exporter_lag_seconds', 'cdn_exporter_source_state']) {
+        expect({ metric, shown: used.has(metric) }).toEqual({ metric, shown: true });
+      }
+      expect(queries().every((q) => /source=~"\$source"/.test(q.expr))).toBe(true);
+    });
+  });
+
+  describe('"CDN overview (stored)"', () => {
+    const stored = () => {
+      const found = dashboards.find((d) => d.dashboard.title === 'CDN overview (stored)')?.dashboard;
+      expect(found).toBeDefined();
+      return found!;
+    };
+    const targets = () => allPanels(stored().panels).flatMap((p) => (p.targets ?? []).map((t) => ({ panel: p, expr: String(t.expr ?? ''), instant: t.queryType === 'instant' })));
+
+    it('selects streams only by labels Loki indexes, and filters and groups only by attributes the exporter writes', () => {
+      const index = new Set(lokiIndexLabels());
+      const metadata = new Set(lokiMetadataNames());
+      const passthrough = lokiName(PASSTHROUGH_PREFIX);
+      expect(targets().length).toBeGreaterThan(0);
+      for (const { panel, expr } of targets()) {
+        const { selectors, labels, created } = logqlNames(expr);
+        expect({ panel: panel.title, selectors: selectors.length > 0 }).toEqual({ panel: panel.title, selectors: true });
+        for (const label of selectors) expect({ panel: panel.title, label, indexed: index.has(label) }).toEqual({ panel: panel.title, label, indexed: true });
+        for (const label of labels) {
+          const known = index.has(label) || metadata.has(label) || label.startsWith(passthrough) || created.includes(label) || label === '__error__';
+          expect({ panel: panel.title, label, known }).toEqual({ panel: panel.title, label, known: true });
+        }
+        // Cache statuses are the record's enum.
+        for (const m of expr.matchAll(/cdn_cache_status\s*(?:=~|!~|!=|=)\s*"([^"]*)"/g)) {
+          for (const value of m[1].split('|').filter((v) => v !== '')) expect({ panel: panel.title, value, status: (CACHE_STATUSES as readonly string[]).includes(value) }).toEqual({ panel: panel.title, value, status: true });
+        }
+        expect({ panel: panel.title, variables: /cdn_provider=~"\$provider"/.test(expr) && /cdn_source=~"\$source"/.test(expr) }).toEqual({ panel: panel.title, variables: true });
+      }
+    });
+
+    it('has provider and source variables of the index labels, from label_values', () => {
+      const index = new Set(lokiIndexLabels());
+      const vars = new Map(stored().templating.list.map((v) => [v.name, v]));
+      for (const name of ['provider', 'source']) {
+        const v = vars.get(name);
+        expect(v).toMatchObject({ type: 'query', datasource: { type: 'loki' } });
+        const m = /^label_values\((?:(\{[^}]*\})\s*,\s*)?(\w+)\)$/.exec(String(v!.query));
+        expect({ name, labelValues: m !== null }).toEqual({ name, labelValues: true });
+        for (const label of [m![2], ...logqlNames(m![1] ?? '{}').selectors]) expect({ name, label, indexed: index.has(label) }).toEqual({ name, label, indexed: true });
+      }
+      expect(String(vars.get('provider')!.query)).toContain(lokiName(RESOURCE_KEYS.provider));
+      expect(String(vars.get('source')!.query)).toContain(lokiName(RESOURCE_KEYS.source));
+    });
+
+    it('has the panels the issue promises: status-class rate, cache-hit ratio, top paths, logs', () => {
+      const find = (what: string, ok: (t: ReturnType<typeof targets>[number]) => boolean) => expect({ what, found: targets().some(ok) }).toEqual({ what, found: true });
+      const status = lokiName(MAPPING.find((r) => r.field === 'status')!.attribute);
+      const cache = lokiName(MAPPING.find((r) => r.field === 'cacheStatus')!.attribute);
+      const urlPath = lokiName(MAPPING.find((r) => r.field === 'path')!.attribute);
+      find('requests by status class, per second', (t) => t.panel.type === 'timeseries' && /\brate\(/.test(t.expr) && t.expr.includes(status) && /by \(status_class\)/.test(t.expr));
+      find('cache-hit ratio', (t) => t.panel.type === 'stat' && t.expr.includes(cache) && t.expr.includes(' / '));
+      find('top paths', (t) => ['bargauge', 'table'].includes(t.panel.type) && new RegExp(`topk\\(10, sum by \\(${urlPath}\\)`).test(t.expr) && t.instant);
+      find('logs', (t) => t.panel.type === 'logs' && !/_over_time|rate\(/.test(t.expr));
+    });
+  });
 });

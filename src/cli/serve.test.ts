@@ -2,13 +2,14 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { main } from '../cli';
 import type { CliIo } from './query';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { startEmulators } from '../emulators';
 import { demoEnv, demoSelector } from '../emulators/demo-client';
-import { serveSettings, startServing } from './serve';
+import { parseExporterConfig } from '../exporter/config';
+import { serveSettings, startServing, withDemoSources } from './serve';
 
 async function run(args: string[], env: Record<string, string> = {}) {
   const err: string[] = [];
@@ -89,6 +90,54 @@ describe('cdn-log-bridge serve', () => {
     } finally {
       await bridge.close(0);
       await gcore.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('with --demo, a configured source without credentials or baseUrl reads its emulator with the demo account; others stay as configured', async () => {
+    const fleet = await startEmulators({ providers: ['gcore', 'cloudflare'] });
+    try {
+      const [gcore, cloudflare] = ['gcore', 'cloudflare'].map((p) => fleet.describe().find((d) => d.provider === p)!);
+      const text = [
+        'sources:',
+        '  - { name: demo-gcore, provider: gcore, source: { resource: 100001 } }',
+        '  - { name: own-gcore, provider: gcore, credentials: { GCORE_API_KEY: own-key-0123456789 }, source: { resource: 1 } }',
+        '  - { name: elsewhere, provider: cloudflare, baseUrl: "https://api.cloudflare.com/client/v4", source: { zone: 023e105f4ecef8ad9ca31a8372d0c353 } }',
+        '  - { name: demo-cloudflare, provider: cloudflare, source: { zone: 023e105f4ecef8ad9ca31a8372d0c353 } }',
+        '  - { name: no-emulator, provider: naver-elsa, source: { projectId: "1", projectKey: k } }',
+      ].join('\n');
+      const config = withDemoSources(parseExporterConfig(text, 'exporter.yaml', { CLOUDFLARE_API_TOKEN: '' }), fleet);
+      const view = Object.fromEntries(config.sources.map((s) => [s.name, { baseUrl: s.baseUrl, credentials: s.credentials }]));
+      expect(view).toEqual({
+        'demo-gcore': { baseUrl: gcore.baseUrl, credentials: demoEnv('gcore', gcore.credentials) },
+        'own-gcore': { baseUrl: undefined, credentials: { GCORE_API_KEY: 'own-key-0123456789' } },
+        elsewhere: { baseUrl: 'https://api.cloudflare.com/client/v4', credentials: { CLOUDFLARE_API_TOKEN: '' } },
+        // An empty variable is no credential.
+        'demo-cloudflare': { baseUrl: cloudflare.baseUrl, credentials: demoEnv('cloudflare', cloudflare.credentials) },
+        'no-emulator': { baseUrl: undefined, credentials: {} },
+      });
+    } finally {
+      await fleet.close();
+    }
+  });
+
+  it('serve --demo --config exports the in-process emulators named only by provider and source (as docker-compose.yml runs it)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'serve-demo-config-'));
+    const fleet = await startEmulators({ providers: ['gcore'] });
+    const selector = demoSelector(fleet.describe()[0].sources[0]);
+    await fleet.close();
+    const config = { stateDir: path.join(dir, 'state'), files: { dir: path.join(dir, 'otlp') }, sources: [{ name: 'cdn', provider: 'gcore', source: selector, start: '-2h' }] };
+    writeFileSync(path.join(dir, 'exporter.yaml'), JSON.stringify(config));
+    const settings = serveSettings(['--demo', '--token', 'a-token-of-sixteen-chars', '--port', '0', '--cache-dir', path.join(dir, 'cache'), '--config', path.join(dir, 'exporter.yaml')], {})!;
+    const { bridge, emulators } = await startServing(settings, {});
+    try {
+      const delivered = () => (existsSync(path.join(dir, 'otlp')) ? readdirSync(path.join(dir, 'otlp')).map((f) => readFileSync(path.join(dir, 'otlp', f), 'utf8')).join('') : '');
+      for (let i = 0; i < 300 && !/"cdn\.provider","value":\{"stringValue":"gcore"\}/.test(delivered()); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(delivered()).toMatch(/"cdn\.provider","value":\{"stringValue":"gcore"\}/);
+      expect(delivered()).toContain(`"cdn.source","value":{"stringValue":"${selector.resource}"}`);
+    } finally {
+      await bridge.close(0);
+      await emulators?.close();
       rmSync(dir, { recursive: true, force: true });
     }
   });

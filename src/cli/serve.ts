@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { badInput } from '../core/errors';
 import { type EmulatorFleet, startEmulators } from '../emulators';
+import { demoEnv } from '../emulators/demo-client';
 import { type BridgeOptions, DEFAULT_BRIDGE_PORT, DEFAULT_CACHE_MAX_BYTES, type RunningBridge, startBridge } from '../bridge/server';
 import type { ExporterConfig } from '../exporter/config';
 import { exporterHealthBody } from '../exporter/health-server';
@@ -22,7 +23,8 @@ Runs the bridge: the HTTP API the Grafana data source calls (README, "The bridge
   --cache-max-bytes N  bound on the cache (default ${DEFAULT_CACHE_MAX_BYTES}); least recently used windows go first
   --demo               also start the five provider emulators; requests without credentials use their demo accounts
   --config FILE        also run the exporter of this configuration (README, "The exporter") in this process:
-                       it shares the bridge's rate limits, fills its window cache, and reports on GET /api/v1/exporter
+                       it shares the bridge's rate limits, fills its window cache, and reports on GET /api/v1/exporter;
+                       with --demo, a source with neither credentials nor baseUrl reads its provider's emulator
   --state-dir DIR      the exporter's checkpoints (default: the configuration's stateDir)
 Logs are JSON lines on stdout. SIGTERM or Ctrl-C lets running queries finish (30 s at most), then exits.`;
 
@@ -92,11 +94,29 @@ export function exporterInBridge(config: ExporterConfig, stateDir?: string): Non
   };
 }
 
+/**
+ * In demo mode, a configured source with no credentials (neither in the file nor in the environment;
+ * empty values count as none) and no baseUrl reads the emulator of its provider with its demo
+ * account, as the bridge answers a query without credentials. The emulators listen on free ports,
+ * which no file can name: this is how `serve --demo --config` (docker-compose.yml,
+ * deploy/exporter.yaml) exports them. Every other source is left as configured.
+ */
+export function withDemoSources(config: ExporterConfig, emulators: EmulatorFleet): ExporterConfig {
+  const byProvider = new Map(emulators.describe().map((d) => [d.provider, d]));
+  const sources = config.sources.map((source) => {
+    const emulator = byProvider.get(source.provider);
+    if (!emulator || source.baseUrl !== undefined || Object.values(source.credentials).some((v) => v !== '')) return source;
+    return { ...source, baseUrl: emulator.baseUrl, credentials: demoEnv(source.provider, emulator.credentials) };
+  });
+  return { ...config, sources };
+}
+
 /** Starts the bridge (and, in demo mode, the emulators first); a port in use is bad input naming it. */
 export async function startServing(settings: ServeSettings, env: Record<string, string | undefined> = {}): Promise<{ bridge: RunningBridge; emulators: EmulatorFleet | null }> {
   // A bad configuration stops the start, before anything listens.
-  const config = settings.config === undefined ? undefined : await loadExporterConfig(settings.config, env);
+  const loaded = settings.config === undefined ? undefined : await loadExporterConfig(settings.config, env);
   const emulators = settings.demo ? await startEmulators() : null;
+  const config = loaded !== undefined && emulators !== null ? withDemoSources(loaded, emulators) : loaded;
   try {
     const bridge = await startBridge({
       host: settings.host,
