@@ -52,7 +52,7 @@ export async function backfillCommand(argv: string[], io: CliIo): Promise<number
     io.stderr(`${io.interactive ? '\r' : ''}[${bar}] ${(share * 100).toFixed(1)}% to ${formatTime(at)}, ${h.totals.records} records, ${h.state}${end}`);
   };
   const progress = setInterval(() => printProgress(false), io.interactive ? 500 : 10_000);
-  await Promise.race([untilStopped(), running.finished]);
+  await untilStopped(running.finished);
   clearInterval(progress);
   await running.stop();
   printProgress(true);

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { main } from '../cli';
 import { startEmulators, type StartEmulatorsOptions } from '../emulators';
-import { startFromArgs } from './emulate';
+import { startFromArgs, untilStopped } from './emulate';
 import type { CliIo } from './query';
 
 async function run(args: string[]) {
@@ -134,5 +134,25 @@ describe('startEmulators', () => {
     [{ port: 1.5, providers: ['gcore'] }, 'Port 1.5 is not a port: ports are 1-65535 (0: free ports)'],
   ])('refuses a port outside 1-65535, or a range running past it, before any emulator listens: %j', async (options, message) => {
     await expect(startEmulators(options)).rejects.toThrow(new RangeError(message));
+  });
+});
+
+describe('untilStopped', () => {
+  it('removes its SIGINT and SIGTERM handlers when the work it waits beside finishes first', async () => {
+    const before = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    let finish!: () => void;
+    const waiting = untilStopped(new Promise<void>((resolve) => (finish = resolve)));
+    expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual([before[0] + 1, before[1] + 1]);
+    finish();
+    await waiting;
+    expect([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]).toEqual(before);
+  });
+
+  it('resolves on SIGTERM and removes its handlers', async () => {
+    const before = process.listenerCount('SIGTERM');
+    const waiting = untilStopped();
+    process.emit('SIGTERM', 'SIGTERM');
+    await waiting;
+    expect(process.listenerCount('SIGTERM')).toBe(before);
   });
 });

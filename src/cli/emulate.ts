@@ -65,8 +65,11 @@ export async function startFromArgs(argv: string[]) {
   }
 }
 
-/** Resolves when the process is asked to stop. */
-export function untilStopped(): Promise<void> {
+/**
+ * Resolves when the process is asked to stop (SIGINT, SIGTERM), or when `finished` settles first;
+ * either way its signal handlers are removed, so a later Ctrl-C is the default one again.
+ */
+export function untilStopped(finished?: Promise<unknown>): Promise<void> {
   return new Promise((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
@@ -75,6 +78,7 @@ export function untilStopped(): Promise<void> {
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);
+    finished?.then(stop, stop);
   });
 }
 

@@ -39,7 +39,7 @@ export async function exportCommand(argv: string[], io: CliIo): Promise<number> 
   });
   const server = listen ? await startHealthServer(listen, running.health, registerExporterMetrics(running.health)) : null;
   logger.info({ sources: config.sources.map((s) => s.name), target: running.sender.description, health: server?.url }, 'exporter started');
-  await Promise.race([untilStopped(), running.finished]);
+  await untilStopped(running.finished);
   await running.stop();
   await server?.close();
   const stopped = running.health().filter((h) => h.state === 'stopped');
