@@ -10,27 +10,11 @@ import { accountHash, type Checkpoint, CheckpointStore } from './checkpoint';
 import { type ExportSource, Exporter, type ExporterDeps, type SourceHealth } from './exporter';
 import { defaultPacing } from './scheduler';
 import { FAKE_LIMITS, type FakeProvider, fakeProvider } from './testing/fake-provider';
+import { VirtualClock } from './testing/clock';
 import { FakeSender, statusError } from './testing/fake-sender';
 import { memoryCheckpointFs } from './testing/memory-fs';
 
 const T0 = Date.parse('2026-11-22T10:00:00Z');
-
-/**
- * Virtual time: a sleeper moves the clock towards its wake-up time one second per turn of the
- * event loop, so sleepers wake roughly in the order of their wake-up times and work between them runs.
- */
-class Clock {
-  nowMs = T0;
-  readonly now = () => this.nowMs;
-  readonly sleep = async (ms: number, signal: AbortSignal) => {
-    const wake = this.nowMs + ms;
-    while (this.nowMs < wake) {
-      await new Promise((resolve) => setImmediate(resolve));
-      signal.throwIfAborted();
-      if (this.nowMs < wake) this.nowMs = Math.min(wake, this.nowMs + SECOND_MS);
-    }
-  };
-}
 
 let dir: string;
 beforeEach(() => {
@@ -39,7 +23,7 @@ beforeEach(() => {
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 interface Rig {
-  clock: Clock;
+  clock: VirtualClock;
   provider: FakeProvider;
   sender: FakeSender;
   store: CheckpointStore;
@@ -51,7 +35,7 @@ interface Rig {
 }
 
 function rig(options: { everyMs?: (source: string) => number } = {}): Rig {
-  const clock = new Clock();
+  const clock = new VirtualClock(T0, SECOND_MS);
   const provider = fakeProvider({ nowMs: clock.now, everyMs: options.everyMs });
   const sender = new FakeSender();
   const saves: Checkpoint[] = [];

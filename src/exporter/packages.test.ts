@@ -17,24 +17,11 @@ import { RateLimiter } from '../transport/rate-limit';
 import { accountHash, CheckpointStore } from './checkpoint';
 import { type ExportSource, Exporter } from './exporter';
 import { RELIST_EVERY_MS, defaultPacing } from './scheduler';
+import { VirtualClock } from './testing/clock';
 import { FakeSender } from './testing/fake-sender';
 
 /** Whole hours, so the hours the test reasons about are the emulator's. */
 const T0 = Math.floor(Date.now() / HOUR_MS) * HOUR_MS - 12 * HOUR_MS;
-
-/** Virtual time shared by emulator and exporter: a sleeper moves it one second per turn of the event loop. */
-class Clock {
-  nowMs = T0;
-  readonly now = () => this.nowMs;
-  readonly sleep = async (ms: number, signal: AbortSignal) => {
-    const wake = this.nowMs + ms;
-    while (this.nowMs < wake) {
-      await new Promise((resolve) => setImmediate(resolve));
-      signal.throwIfAborted();
-      if (this.nowMs < wake) this.nowMs = Math.min(wake, this.nowMs + 10 * SECOND_MS);
-    }
-  };
-}
 
 let dir: string;
 beforeEach(() => {
@@ -73,7 +60,8 @@ const CASES = [
 
 describe.each(CASES)('$provider through its open hours', ({ provider, settleMs, publishMs, start }) => {
   it('takes each package once as it appears, long before its hour settles, and again not after a restart', async () => {
-    const clock = new Clock();
+    // Virtual time shared by emulator and exporter.
+    const clock = new VirtualClock(T0, 10 * SECOND_MS);
     const { emulator, selector } = await start(clock.now);
     const adapter = providerAdapter(provider);
     const credentials = adapter.credentialsFromEnv(demoEnv(provider, emulator.credentials));
