@@ -58,7 +58,7 @@ describe('parseExporterConfig', () => {
     expect(config.stateDir).toBe('/var/lib/cdn-log-bridge');
     expect(config.serviceName).toBe('cdn-logs');
     expect(config.resource).toEqual({ 'deployment.environment.name': 'prod' });
-    expect(config.target).toEqual({ kind: 'otlp', endpoint: 'http://collector:4318/v1/logs', protocol: 'http/protobuf', headers: { Authorization: ENV.OTLP_TOKEN }, compression: 'gzip', timeoutMs: 10_000 });
+    expect(config.target).toEqual({ kind: 'otlp', endpoint: 'http://collector:4318/v1/logs', protocol: 'http/protobuf', headers: { Authorization: ENV.OTLP_TOKEN }, compression: 'gzip', timeoutMs: 10_000, encoder: 'fast' });
     expect(config.sources.map((s) => [s.name, s.provider, s.line])).toEqual([
       ['web', 'cloudflare', 11],
       ['cdn', 'gcore', 20],
@@ -108,12 +108,26 @@ describe('parseExporterConfig', () => {
       headers: { Authorization: 'Basic dXNlcjpwYXNz', 'X-Scope-OrgID': 'tenant-1' },
       compression: 'none',
       timeoutMs: 2500,
+      encoder: 'official',
     });
     expect(config.serviceName).toBe('edge-logs');
     expect(config.resource).toEqual({ 'deployment.environment.name': 'staging', 'service.namespace': 'cdn' });
     expect(config.sources[0].credentials).toEqual({ GCORE_API_KEY: 'k' });
     expect(parse(minimal, { ...env, OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://loki:3100/otlp/v1/logs' }).target).toMatchObject({ endpoint: 'http://loki:3100/otlp/v1/logs' });
     expect(parse(`otlp: { endpoint: "http://c:4317", protocol: grpc, timeout: 5s }\n${minimal}`, env).target).toMatchObject({ endpoint: 'http://c:4317/', protocol: 'grpc', timeoutMs: 5000 });
+  });
+
+  it('writes http/protobuf with the fast encoder unless otlp.encoder or CDN_LOG_BRIDGE_OTLP_ENCODER asks for the official exporter', () => {
+    const minimal = 'sources:\n  - { name: a, provider: gcore, source: { resource: 1 } }\n';
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' };
+    expect(parse(minimal, env).target).toMatchObject({ protocol: 'http/protobuf', encoder: 'fast' });
+    expect(parse(`otlp: { encoder: official }\n${minimal}`, env).target).toMatchObject({ protocol: 'http/protobuf', encoder: 'official' });
+    expect(parse(minimal, { ...env, CDN_LOG_BRIDGE_OTLP_ENCODER: 'official' }).target).toMatchObject({ encoder: 'official' });
+    // The file wins over the environment.
+    expect(parse(`otlp: { encoder: fast }\n${minimal}`, { ...env, CDN_LOG_BRIDGE_OTLP_ENCODER: 'official' }).target).toMatchObject({ encoder: 'fast' });
+    // Other protocols always go through the official exporters.
+    expect(parse(`otlp: { protocol: grpc }\n${minimal}`, env).target).toMatchObject({ protocol: 'grpc', encoder: 'official' });
+    expect(parse(`otlp: { protocol: http/json, encoder: official }\n${minimal}`, env).target).toMatchObject({ protocol: 'http/json', encoder: 'official' });
   });
 
   it('writes OTLP JSON lines to ./data/otlp when no endpoint is set anywhere', () => {
@@ -136,6 +150,8 @@ describe('parseExporterConfig', () => {
       ['a duplicate key', 'sources: []\nsources: []\n', 'exporter.yaml:2: yaml: Map keys must be unique'],
       ['YAML that does not parse', 'sources:\n  - name: [a\n', 'exporter.yaml:'],
       ['an endpoint that is not a URL', 'otlp: { endpoint: "collector:4318 x" }\nsources:\n  - { name: a, provider: gcore, source: { resource: 1 } }\n', 'exporter.yaml:1: otlp.endpoint: not an http:// or https:// URL'],
+      ['an unknown encoder', 'otlp:\n  endpoint: http://c:4318\n  encoder: turbo\nsources:\n  - { name: a, provider: gcore, source: { resource: 1 } }\n', 'exporter.yaml:3: otlp.encoder:'],
+      ['the fast encoder with gRPC', 'otlp:\n  endpoint: http://c:4317\n  protocol: grpc\n  encoder: fast\nsources:\n  - { name: a, provider: gcore, source: { resource: 1 } }\n', 'exporter.yaml:4: otlp.encoder: the fast encoder writes http/protobuf only; grpc always goes through the official exporter'],
     ])('%s', (_what, text, expected) => {
       expect(failure(text)).toContain(expected);
     });
@@ -145,6 +161,10 @@ describe('parseExporterConfig', () => {
       expect(failure(minimal, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TIMEOUT: '10s' })).toContain('OTEL_EXPORTER_OTLP_TIMEOUT: milliseconds');
       expect(failure(minimal, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'udp' })).toContain('OTEL_EXPORTER_OTLP_PROTOCOL: use http/protobuf, http/json or grpc');
       expect(failure(minimal, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_HEADERS: 'novalue' })).toContain('OTEL_EXPORTER_OTLP_HEADERS: every item must be key=value');
+      expect(failure(minimal, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', CDN_LOG_BRIDGE_OTLP_ENCODER: 'turbo' })).toContain('CDN_LOG_BRIDGE_OTLP_ENCODER: use fast or official');
+      expect(failure(minimal, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', CDN_LOG_BRIDGE_OTLP_ENCODER: 'fast' })).toContain(
+        'CDN_LOG_BRIDGE_OTLP_ENCODER: the fast encoder writes http/protobuf only',
+      );
     });
   });
 

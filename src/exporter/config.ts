@@ -3,8 +3,9 @@
  * the YAML text, so a variable cannot add structure), validated with zod, every error naming the
  * file, line and field. OTLP settings fall back to the OpenTelemetry environment variables
  * (OTEL_EXPORTER_OTLP_[LOGS_]ENDPOINT, _PROTOCOL, _HEADERS, _COMPRESSION, _TIMEOUT,
- * OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES): a value in the file wins over the environment,
- * the environment over the default. No endpoint at all means OTLP JSON lines in ./data/otlp.
+ * OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES; the encoder: CDN_LOG_BRIDGE_OTLP_ENCODER): a value
+ * in the file wins over the environment, the environment over the default. No endpoint at all means
+ * OTLP JSON lines in ./data/otlp.
  */
 
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
@@ -29,7 +30,17 @@ export interface OtlpTarget {
   headers: Record<string, string>;
   compression: 'gzip' | 'none';
   timeoutMs: number;
+  /**
+   * Who writes http/protobuf requests: `fast`, the project's encoder (senders/fast-proto.ts, the
+   * default), or `official`, the OpenTelemetry exporter. Other protocols are always `official`.
+   */
+  encoder: OtlpEncoder;
 }
+
+export type OtlpEncoder = 'fast' | 'official';
+
+/** The project's own variable for the encoder (there is no OpenTelemetry one). */
+export const OTLP_ENCODER_ENV = 'CDN_LOG_BRIDGE_OTLP_ENCODER';
 
 export interface FileTarget {
   kind: 'files';
@@ -106,6 +117,7 @@ const configSchema = z.strictObject({
       headers: z.record(z.string().min(1), z.string()).optional(),
       compression: z.enum(['gzip', 'none']).optional(),
       timeout: duration.optional(),
+      encoder: z.enum(['fast', 'official']).optional(),
     })
     .default({}),
   files: z
@@ -401,7 +413,15 @@ function otlpTarget(
     if (!/^\d{1,9}$/.test(timeoutEnv.value) || Number(timeoutEnv.value) === 0) throw configError(file, null, timeoutEnv.variable, 'milliseconds, a whole number above 0 (e.g. 10000)');
     timeoutMs = Number(timeoutEnv.value);
   }
-  return { kind: 'otlp', endpoint: url.toString(), protocol, headers, compression, timeoutMs };
+  const encoderEnv = env[OTLP_ENCODER_ENV]?.trim() || undefined;
+  const encoderFrom = o.encoder !== undefined ? 'otlp.encoder' : OTLP_ENCODER_ENV;
+  const encoderSet = o.encoder ?? encoderEnv;
+  if (encoderSet !== undefined && encoderSet !== 'fast' && encoderSet !== 'official') throw configError(file, null, encoderFrom, 'use fast or official');
+  if (encoderSet === 'fast' && protocol !== 'http/protobuf') {
+    throw configError(file, o.encoder !== undefined ? lineOf(['otlp', 'encoder']) : null, encoderFrom, `the fast encoder writes http/protobuf only; ${protocol} always goes through the official exporter`);
+  }
+  const encoder: OtlpEncoder = protocol === 'http/protobuf' ? (encoderSet ?? 'fast') : 'official';
+  return { kind: 'otlp', endpoint: url.toString(), protocol, headers, compression, timeoutMs, encoder };
 }
 
 /** `http://collector:4318` → `http://collector:4318/v1/logs` for HTTP; gRPC takes the base as it is. */

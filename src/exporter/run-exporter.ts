@@ -14,8 +14,7 @@ import { CheckpointStore } from './checkpoint';
 import { type ExporterConfig, MAX_CONFIG_BYTES, parseExporterConfig } from './config';
 import type { OtlpSender } from './delivery';
 import { type ExporterEvents, Exporter, type SourceHealth, type WindowStore } from './exporter';
-import { fileSender } from './senders/files';
-import { officialSender } from './senders/official';
+import { senderFor } from './senders';
 import { writeHealthFile } from './health-file';
 import { exportSources } from './sources';
 
@@ -64,7 +63,7 @@ function stateDirOf(config: ExporterConfig, options: ExporterRunOptions): string
 }
 
 export function createSender(config: ExporterConfig): OtlpSender & { shutdown(): Promise<void> } {
-  return config.target.kind === 'files' ? fileSender(config.target) : officialSender(config.target, { concurrencyLimit: Math.max(8, config.sources.length * 2) });
+  return senderFor(config.target, { concurrencyLimit: Math.max(8, config.sources.length * 2) });
 }
 
 export function startExporter(config: ExporterConfig, options: ExporterRunOptions): RunningExporter {

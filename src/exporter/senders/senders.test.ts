@@ -4,12 +4,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CdnLogError } from '../../core/errors';
 import { type CdnLogRecord, emptyRecord } from '../../core/record';
-import type { OtlpProtocol, OtlpTarget } from '../config';
+import type { OtlpEncoder, OtlpProtocol, OtlpTarget } from '../config';
 import { Batcher, type LogBatch } from '../delivery';
 import { type MappedLog, mapRecord, resourceOf } from '../mapping';
 import { flatten, type OtlpReceiver, type ReceivedLog, startGrpcReceiver, startHttpReceiver } from '../testing/otlp-receiver';
+import { senderFor } from '.';
 import { fileSender } from './files';
-import { classifyExportError, officialSender } from './official';
+import { classifyExportError } from './official';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const root = require('otlp-transformer-057/build/src/generated/root');
@@ -72,6 +73,7 @@ const byTime = (a: ReceivedLog, b: ReceivedLog) => (a.timeUnixNano < b.timeUnixN
 
 function target(receiver: OtlpReceiver, protocol: OtlpProtocol, extra: Partial<OtlpTarget> = {}): OtlpTarget {
   return {
+    encoder: 'official',
     kind: 'otlp',
     endpoint: protocol === 'grpc' ? receiver.origin : `${receiver.origin}/v1/logs`,
     protocol,
@@ -85,13 +87,13 @@ function target(receiver: OtlpReceiver, protocol: OtlpProtocol, extra: Partial<O
 type SendOutcome = { ok: true } | { kind: string; status?: number; message: string };
 
 /**
- * Sends `sends` batches of `input` through the official sender. gRPC runs here; HTTP runs in a
- * plain Node child, because the official HTTP transport loads `http` with a dynamic import(),
- * which jest's module runtime refuses (as production, plain Node does not).
+ * Sends `sends` batches of `input` through the sender the target picks. gRPC and the fast encoder
+ * run here; the official HTTP exporters run in a plain Node child, because their transport loads
+ * `http` with a dynamic import(), which jest's module runtime refuses (as production, plain Node does not).
  */
 async function send(t: OtlpTarget, input: CdnLogRecord[], sends = 1): Promise<SendOutcome[]> {
-  if (t.protocol === 'grpc') {
-    const sender = officialSender(t);
+  if (t.protocol === 'grpc' || t.encoder === 'fast') {
+    const sender = senderFor(t);
     const out: SendOutcome[] = [];
     for (let i = 0; i < sends; i++) {
       try {
@@ -114,7 +116,14 @@ async function send(t: OtlpTarget, input: CdnLogRecord[], sends = 1): Promise<Se
   return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as SendOutcome);
 }
 
-describe.each(['http/protobuf', 'http/json', 'grpc'] as const)('official sender over %s', (protocol) => {
+const MATRIX: Array<[OtlpEncoder, OtlpProtocol]> = [
+  ['official', 'http/protobuf'],
+  ['official', 'http/json'],
+  ['official', 'grpc'],
+  ['fast', 'http/protobuf'],
+];
+
+describe.each(MATRIX)('%s sender over %s', (encoder, protocol) => {
   let receiver: OtlpReceiver;
   beforeEach(async () => {
     receiver = protocol === 'grpc' ? await startGrpcReceiver() : await startHttpReceiver();
@@ -122,7 +131,7 @@ describe.each(['http/protobuf', 'http/json', 'grpc'] as const)('official sender 
   afterEach(() => receiver.close());
 
   it('delivers a batch that the official protobuf definitions decode to the same records, resources and timestamps (ns)', async () => {
-    expect(await send(target(receiver, protocol), records())).toEqual([{ ok: true }]);
+    expect(await send(target(receiver, protocol, { encoder }), records())).toEqual([{ ok: true }]);
     expect([...receiver.accepted].sort(byTime)).toEqual(batchOf(records()).logs.map(expected).sort(byTime));
     expect(receiver.accepted[0].timeUnixNano).toBe('1795341600123456000');
     expect(receiver.requests[0].authorization).toBe('Bearer otlp-test-token');
@@ -132,17 +141,17 @@ describe.each(['http/protobuf', 'http/json', 'grpc'] as const)('official sender 
   it('refuses with a classified error: a bad request stops (400 / INVALID_ARGUMENT), a refused token is an auth failure', async () => {
     receiver.faults.push(protocol === 'grpc' ? { grpcCode: 3, details: 'entry too far behind' } : { status: 400, body: 'entry too far behind' });
     receiver.faults.push(protocol === 'grpc' ? { grpcCode: 16 } : { status: 401 });
-    const [bad, auth] = await send(target(receiver, protocol), records(), 2);
+    const [bad, auth] = await send(target(receiver, protocol, { encoder }), records(), 2);
     expect(bad).toMatchObject({ kind: 'BadInput', status: 400, message: expect.stringContaining('entry too far behind') });
     expect(auth).toMatchObject({ kind: 'AuthFailed' });
     expect(receiver.accepted).toEqual([]);
   });
 
-  it('gives back a retryable error when the receiver stays unavailable past the exporter’s own retries, and when it is down', async () => {
+  it('gives back a retryable error when the receiver stays unavailable (past the official exporter’s own retries), and when it is down', async () => {
     for (let i = 0; i < 10; i++) receiver.faults.push(protocol === 'grpc' ? { grpcCode: 14 } : { status: 503 });
-    expect(await send(target(receiver, protocol, { timeoutMs: 1_500 }), records())).toEqual([expect.objectContaining({ kind: 'Transient' })]);
+    expect(await send(target(receiver, protocol, { timeoutMs: 1_500, encoder }), records())).toEqual([expect.objectContaining({ kind: 'Transient' })]);
     await receiver.pause();
-    expect(await send(target(receiver, protocol, { timeoutMs: 1_500 }), records())).toEqual([expect.objectContaining({ kind: 'Transient' })]);
+    expect(await send(target(receiver, protocol, { timeoutMs: 1_500, encoder }), records())).toEqual([expect.objectContaining({ kind: 'Transient' })]);
   });
 });
 

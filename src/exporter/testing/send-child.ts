@@ -1,20 +1,21 @@
 /**
- * Test fixture: sends batches through a sender in a plain Node process and prints one JSON line per
- * batch (`{"ok":true}` or `{"kind","status","message"}`). The official HTTP exporters load `http`
- * with a dynamic import(), which jest's module runtime refuses; plain Node (as in production) does not.
+ * Test fixture: sends batches through the sender the target picks (senders/index.ts) in a plain
+ * Node process and prints one JSON line per batch (`{"ok":true}` or `{"kind","status","message"}`).
+ * The official HTTP exporters load `http` with a dynamic import(), which jest's module runtime
+ * refuses; plain Node (as in production) does not.
  * argv: target JSON, then the number of sends. Records come from stdin as JSON.
  */
 import type { CdnLogRecord } from '../../core/record';
 import type { OtlpTarget } from '../config';
 import { Batcher } from '../delivery';
 import { mapRecord, resourceOf } from '../mapping';
-import { officialSender } from '../senders/official';
+import { senderFor } from '../senders';
 
 async function main(): Promise<void> {
   const target = JSON.parse(process.argv[3]) as OtlpTarget;
   const sends = Number(process.argv[4] ?? 1);
   const { records, observedMs } = JSON.parse(await readStdin()) as { records: CdnLogRecord[]; observedMs: number };
-  const sender = officialSender(target);
+  const sender = senderFor(target);
   for (let i = 0; i < sends; i++) {
     const batcher = new Batcher();
     for (const r of records) batcher.add(r.source, resourceOf(r, { 'service.name': 'cdn-test', 'deployment.environment.name': 'ci' }), mapRecord(r, observedMs));
