@@ -1,6 +1,7 @@
 import type { CdnLogError } from '../core/errors';
 import type { CdnLogRecord } from '../core/record';
 import type { Http } from '../transport/http';
+import { IdCounts } from './id-counts';
 import { delayBeforeRetry, sleep } from '../transport/retry';
 import type { ReadStats } from './types';
 
@@ -9,8 +10,9 @@ import type { ReadStats } from './types';
  * they decode, so a failure part-way (a cut connection, Cloudflare's "Error streaming data.") comes
  * after some were delivered; the retry re-reads the unit and skips, by id, as many occurrences of
  * each record as were already delivered. Ids are stable across re-pulls, so nothing is lost and
- * nothing is doubled, whatever order the provider sends. Memory: one map entry per delivered record
- * of the current unit only. Retries follow the client's policy (transport/retry.ts).
+ * nothing is doubled, whatever order the provider sends. Memory: a 64-bit hash and a count per
+ * delivered record of the current unit only (id-counts.ts: at most 20 bytes a record). Retries
+ * follow the client's policy (transport/retry.ts).
  */
 export async function* readResumable(
   http: Http,
@@ -19,20 +21,15 @@ export async function* readResumable(
   signal?: AbortSignal,
 ): AsyncIterable<CdnLogRecord[]> {
   const hooks = http.retryHooks(signal, () => stats.retries++);
-  const delivered = new Map<string, number>();
+  const delivered = new IdCounts();
   for (let attemptNo = 1; ; attemptNo++) {
-    const seen = attemptNo === 1 ? null : new Map<string, number>();
+    const seen = attemptNo === 1 ? null : new IdCounts();
     try {
       for await (const batch of attempt(attemptNo)) {
         const fresh: CdnLogRecord[] = [];
         for (const record of batch) {
-          const before = delivered.get(record.id) ?? 0;
-          if (seen) {
-            const n = (seen.get(record.id) ?? 0) + 1;
-            seen.set(record.id, n);
-            if (n <= before) continue;
-          }
-          delivered.set(record.id, before + 1);
+          if (seen && seen.add(record.id) <= delivered.get(record.id)) continue;
+          delivered.add(record.id);
           fresh.push(record);
         }
         if (fresh.length > 0) yield fresh;
