@@ -127,6 +127,8 @@ class SourceLoop {
   private sizeMs: number;
   private packages: TakenPackage[] = [];
   private lastPass: HorizonPass | null = null;
+  /** What is left of the listing of open hours under way: read a window's size at a time. */
+  private openPass: TimeRange | null = null;
   private readonly scrubber: SecretScrubber;
   private readonly lane: CheckpointLane;
 
@@ -247,19 +249,33 @@ class SourceLoop {
       let open = false;
       if (step.kind === 'wait') {
         this.refreshState(nowMs);
-        // A package provider's cursor waits for the hours to settle; meanwhile their new packages are taken.
-        const pass = this.spec.untilMs === undefined ? nextHorizonPass(this.spec.pacing, this.cursorMs, nowMs, this.lastPass) : null;
-        if (pass?.kind !== 'pass') {
-          await this.exporter.idle(Math.min(step.untilMs, pass?.untilMs ?? step.untilMs, nowMs + (deps.maxIdleMs ?? 30_000)) - nowMs);
+        // A package provider's cursor waits for the hours to settle; meanwhile their new packages are
+        // taken, a window's size at a time, so a failure repeats one window of them, not a day.
+        if (this.openPass === null) {
+          const pass = this.spec.untilMs === undefined ? nextHorizonPass(this.spec.pacing, this.cursorMs, nowMs, this.lastPass) : null;
+          if (pass?.kind !== 'pass') {
+            await this.exporter.idle(Math.min(step.untilMs, pass?.untilMs ?? step.untilMs, nowMs + (deps.maxIdleMs ?? 30_000)) - nowMs);
+            continue;
+          }
+          this.openPass = pass.window;
+        }
+        // Never behind the cursor: the packages of hours it passed are forgotten.
+        const fromMs = Math.max(this.openPass.fromMs, this.cursorMs);
+        [window, open] = [{ fromMs, toMs: Math.min(this.openPass.toMs, fromMs + this.sizeMs) }, true];
+        if (window.toMs <= window.fromMs) {
+          this.openPass = null;
           continue;
         }
-        [window, open] = [pass.window, true];
       } else {
         window = step.window;
       }
       try {
         await this.exportWindow(window, open);
-        if (open) this.lastPass = { atMs: nowMs, toMs: window.toMs };
+        if (open) {
+          const rest: TimeRange = { fromMs: window.toMs, toMs: this.openPass!.toMs };
+          this.openPass = rest.toMs > rest.fromMs ? rest : null;
+          if (this.openPass === null) this.lastPass = { atMs: this.exporter.now(), toMs: rest.toMs };
+        }
         failures = 0;
       } catch (err) {
         if (graceful.aborted) return;
@@ -361,12 +377,11 @@ class SourceLoop {
     this.health.lastSuccessMs = nowMs;
     this.health.totals.windows++;
     if (this.health.state === 'stalled' || this.health.state === 'starting') this.health.state = 'ok';
-    if (!open) {
-      this.sizeMs = adaptWindowSize(this.spec.pacing, this.sizeMs, { records: outcome.records, durationMs: endMs - window.fromMs }, this.spec.targetRecordsPerWindow ?? DEFAULT_TARGET_RECORDS);
-      this.health.windowSizeMs = this.sizeMs;
-    }
+    const durationMs = (open ? window.toMs : endMs) - window.fromMs;
+    this.sizeMs = adaptWindowSize(this.spec.pacing, this.sizeMs, { records: outcome.records, durationMs }, this.spec.targetRecordsPerWindow ?? DEFAULT_TARGET_RECORDS);
+    this.health.windowSizeMs = this.sizeMs;
     this.refreshState(nowMs);
-    const what = open ? `open hours ${formatTime(window.fromMs)}..${formatTime(window.toMs)} listed again: ${takenNow.length} new packages` : `${formatTime(window.fromMs)}..${formatTime(endMs)} delivered`;
+    const what = open ? `open hours ${formatTime(window.fromMs)}..${formatTime(window.toMs)} listed again: ${takenNow.length} new packages taken` : `${formatTime(window.fromMs)}..${formatTime(endMs)} delivered`;
     this.log('info', `source ${this.spec.name}: ${what} (${outcome.records} records, ${outcome.batches} batches)`, {
       fromMs: window.fromMs,
       toMs: open ? window.toMs : endMs,
