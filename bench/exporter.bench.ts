@@ -21,7 +21,7 @@
  * recorded once from the Cloudflare emulator and replayed by a static server in this process (cheap,
  * and the same for both sides), so the emulator's generation time is billed to neither side; the
  * (b) bodies are generated once into temp files and streamed from disk. Medians of alternating
- * rounds; nothing asserts on a time.
+ * rounds; nothing asserts on a time. `BENCH_PART=a` (or `b`) runs one part only.
  */
 
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -59,6 +59,8 @@ import { compare, type Pass, spread } from './measure';
 import type { SinkStats } from './otlp-sink';
 
 const ROUNDS = 5;
+/** `BENCH_PART=a` or `b` runs that part alone; unset, both. */
+const PART = process.env.BENCH_PART ?? 'ab';
 const RUN_TS = path.join(__dirname, '..', 'bin', 'run-ts.js');
 const BASE_RESOURCE = { 'service.name': 'cdn-log-bridge-bench' };
 /** Uncompressed NDJSON per (b) window (one Cloudflare hour; the request rate is set to give about that much). */
@@ -155,7 +157,7 @@ async function main(): Promise<void> {
   const http = new HttpClient();
   const tmp = await mkdtemp(path.join(tmpdir(), 'exporter-bench-'));
   try {
-    // (a) One hour from the emulator, recorded once.
+    // One hour from the emulator, recorded once.
     const emulator = await startCloudflareEmulator({ rpm: 1_700, seed: 5, perZoneRpmLimit: 100_000, perUserRpmLimit: 100_000 });
     const zone = emulator.zones[0].id;
     const recordedRes = await request(
@@ -164,122 +166,134 @@ async function main(): Promise<void> {
     );
     const recorded = Buffer.from(await recordedRes.body.arrayBuffer());
     await emulator.close();
-    replay.serve(recorded);
-
-    const query = parseQuery({ provider: 'cloudflare', source: { zone }, ...hour });
-    const read = () => runQuery(cloudflare, { token: 'replay-token' }, query, { http, baseUrl: replay.baseUrl, unlimited: true }).records;
-    let records = 0;
-    for await (const batch of read()) records += batch.length;
-
-    /** What the sink counted for a pass; throws when it is not the whole hour. */
-    const accepted = async (what: string, verify: boolean): Promise<number> => {
-      const stats = await sink.stats();
-      if (stats.records !== records) throw new Error(`${what}: the receiver accepted ${stats.records} records, the hour holds ${records}`);
-      if (verify && (stats.verifiedRecords !== records || stats.mismatches > 0)) {
-        throw new Error(`${what}: the official decoder read ${stats.verifiedRecords} records (${stats.mismatches} requests disagreeing with the count)`);
-      }
-      return stats.records;
-    };
-
-    const ours = (encoder: OtlpEncoder, verify = false): Pass => async () => {
-      await sink.reset(verify);
-      const sender = senderFor({ kind: 'otlp', endpoint: sink.url, protocol: 'http/protobuf', headers: {}, compression: 'gzip', timeoutMs: 60_000, encoder });
-      const outcome = await deliverWindow(read(), hour, { sender, resource: BASE_RESOURCE, nowMs: Date.now, signal: new AbortController().signal });
-      await sender.shutdown();
-      if (outcome.records !== records) throw new Error(`ours (${encoder}) delivered ${outcome.records} records of ${records}`);
-      return accepted(`ours (${encoder})`, verify);
-    };
-
-    const stock = (verify = false): Pass => async () => {
-      await sink.reset(verify);
-      const exporter = new OTLPLogExporter({ url: sink.url, compression: CompressionAlgorithm.GZIP, timeoutMillis: 60_000 });
-      const processor = new BatchLogRecordProcessor({ exporter, maxQueueSize: records });
-      const provider = new LoggerProvider({ resource: resourceFromAttributes(resourceOf({ provider: 'cloudflare', source: zone }, BASE_RESOURCE)), processors: [processor] });
-      const logger = provider.getLogger(SCOPE.name, SCOPE.version);
-      for await (const chunk of read()) {
-        const observedMs = Date.now();
-        for (const record of chunk) {
-          const log = mapRecord(record, observedMs);
-          logger.emit({ timestamp: record.timestamp, observedTimestamp: observedMs, severityNumber: log.severityNumber, severityText: log.severityText, body: log.body, attributes: log.attributes });
-        }
-      }
-      await provider.forceFlush();
-      await provider.shutdown();
-      return accepted('stock', verify);
-    };
-
-    /** Keeps each pass's CPU time (this process: main thread, GC, zlib threads). */
-    const withCpu = (pass: Pass, seconds: number[]): Pass => async () => {
-      const before = process.cpuUsage();
-      const n = await pass();
-      const used = process.cpuUsage(before);
-      seconds.push((used.user + used.system) / 1e6);
-      return n;
-    };
-
-    console.log(
-      `Node ${process.version}; (a) one hour of ${records.toLocaleString('en-US')} Cloudflare records (${(recorded.length / 1e6).toFixed(1)} MB gzip), replayed from loopback, to an OTLP/HTTP receiver in a child process; ${ROUNDS} rounds, medians`,
-    );
-    // The first pass of each side is checked by the official decoder, and warms the JIT.
-    await ours('fast', true)();
-    const oursTotals = await sink.stats();
-    await ours('official', true)();
-    await stock(true)();
-    const stockTotals = await sink.stats();
-
-    const cpuOurs: number[] = [];
-    const cpuStock: number[] = [];
-    const headline = await compare({ name: 'exporter', full: withCpu(ours('fast'), cpuOurs), bare: withCpu(stock(), cpuStock), records, warmupRounds: 0, rounds: ROUNDS });
-    const cpuOfficial: number[] = [];
-    const cpuStock2: number[] = [];
-    const official = await compare({ name: 'official encoder', full: withCpu(ours('official'), cpuOfficial), bare: withCpu(stock(), cpuStock2), records, warmupRounds: 0, rounds: ROUNDS });
-
-    const perCpu = (seconds: number[]) => seconds.map((s) => records / s);
-    const ratios = (a: number[], b: number[]) => spread(a.map((x, i) => x / b[i]));
-    const line = (label: string, wall: number[], cpu: number[]) =>
-      `    ${label.padEnd(34)} ${spread(wall).median.toFixed(0).padStart(7)} records/s  ${spread(perCpu(cpu)).median.toFixed(0).padStart(7)} records per CPU-s`;
-    console.log(line('stock pipeline', headline.bareRecordsPerSec, cpuStock));
-    console.log(line('ours (otlp.encoder: fast, default)', headline.fullRecordsPerSec, cpuOurs));
-    console.log(line('ours (otlp.encoder: official)', official.fullRecordsPerSec, cpuOfficial));
-    const wallRatio = ratios(headline.fullRecordsPerSec, headline.bareRecordsPerSec);
-    const cpuRatio = ratios(perCpu(cpuOurs), perCpu(cpuStock));
-    const officialCpuRatio = ratios(perCpu(cpuOfficial), perCpu(cpuStock2));
-    const officialWallRatio = ratios(official.fullRecordsPerSec, official.bareRecordsPerSec);
-    console.log(`(a) ours / stock: ${cpuRatio.median.toFixed(2)}x per CPU-s (${cpuRatio.min.toFixed(2)}–${cpuRatio.max.toFixed(2)}), ${wallRatio.median.toFixed(2)}x wall (${wallRatio.min.toFixed(2)}–${wallRatio.max.toFixed(2)})  goal ≥ 2x`);
-    console.log(`    with otlp.encoder: official: ${officialCpuRatio.median.toFixed(2)}x per CPU-s (${officialCpuRatio.min.toFixed(2)}–${officialCpuRatio.max.toFixed(2)}), ${officialWallRatio.median.toFixed(2)}x wall`);
-    console.log(
-      `    every request of each side's first pass read back by the official decoder; largest request: ours ${oursTotals.maxRecords} records, ${(oursTotals.maxProtobufBytes / 2 ** 20).toFixed(2)} MiB protobuf (of ${oursTotals.requests}); stock ${stockTotals.maxRecords} records (of ${stockTotals.requests})`,
-    );
-
-    // (b) Peak RSS of one window, ~100 MB and ~1 GB of NDJSON, each exported in a fresh process.
-    // Measured when this was written: what grows with the window is readResumable's map of the ids
-    // delivered so far (src/providers/resumable.ts), kept so that a retried read can skip them.
-    const bytesPerRecord = gunzipSync(recorded).length / records;
-    const results: Array<{ label: string; rawBytes: number; result: WindowResult }> = [];
-    for (const w of RSS_WINDOWS) {
-      const file = path.join(tmp, `${w.label.replace(' ', '')}.ndjson.gz`);
-      const rpm = Math.round(w.rawBytes / bytesPerRecord / 60);
-      const body = await writeWindowBody(file, hour, rpm);
-      replay.serve(file);
-      await sink.reset(false);
-      const result = await exportWindowInChild({ replayBaseUrl: replay.baseUrl, sinkUrl: sink.url, zone: BENCH_ZONE.id, ...hour, encoder: 'fast' });
-      const stats = await sink.stats();
-      if (result.records !== body.records || stats.records !== body.records) throw new Error(`(b) ${w.label}: ${body.records} records generated, ${result.records} delivered, ${stats.records} accepted`);
-      await rm(file, { force: true });
-      results.push({ label: w.label, rawBytes: body.rawBytes, result });
-      console.log(
-        `(b) ${w.label.padEnd(7)} window: ${mb(body.rawBytes)} NDJSON, ${body.records.toLocaleString('en-US')} records in ${result.batches} batches (largest: ${stats.maxRecords} records, ${(stats.maxProtobufBytes / 2 ** 20).toFixed(2)} MiB protobuf): peak RSS ${mb(result.maxRssBytes)}, peak heap ${mb(result.peakHeapBytes)}, ${(result.records / (result.cpuMs / 1000)).toFixed(0)} records per CPU-s`,
-      );
-    }
-    const [small, large] = results;
-    const growth = large.result.maxRssBytes / small.result.maxRssBytes - 1;
-    console.log(`    1 GB vs 100 MB peak RSS: ${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(0)} %  goal within 20 %`);
+    if (PART.includes('a')) await partA(sink, replay, http, hour, zone, recorded);
+    if (PART.includes('b')) await partB(sink, replay, tmp, hour, recorded);
   } finally {
     await http.close();
     replay.close();
     sink.close();
     await rm(tmp, { recursive: true, force: true });
   }
+}
+
+type Replay = Awaited<ReturnType<typeof startReplay>>;
+type Hour = { fromMs: number; toMs: number };
+
+/** (a) Records per CPU-second of the recorded hour, ours against the stock pipeline. */
+async function partA(sink: Sink, replay: Replay, http: HttpClient, hour: Hour, zone: string, recorded: Buffer): Promise<void> {
+  replay.serve(recorded);
+
+  const query = parseQuery({ provider: 'cloudflare', source: { zone }, ...hour });
+  const read = () => runQuery(cloudflare, { token: 'replay-token' }, query, { http, baseUrl: replay.baseUrl, unlimited: true }).records;
+  let records = 0;
+  for await (const batch of read()) records += batch.length;
+
+  /** What the sink counted for a pass; throws when it is not the whole hour. */
+  const accepted = async (what: string, verify: boolean): Promise<number> => {
+    const stats = await sink.stats();
+    if (stats.records !== records) throw new Error(`${what}: the receiver accepted ${stats.records} records, the hour holds ${records}`);
+    if (verify && (stats.verifiedRecords !== records || stats.mismatches > 0)) {
+      throw new Error(`${what}: the official decoder read ${stats.verifiedRecords} records (${stats.mismatches} requests disagreeing with the count)`);
+    }
+    return stats.records;
+  };
+
+  const ours = (encoder: OtlpEncoder, verify = false): Pass => async () => {
+    await sink.reset(verify);
+    const sender = senderFor({ kind: 'otlp', endpoint: sink.url, protocol: 'http/protobuf', headers: {}, compression: 'gzip', timeoutMs: 60_000, encoder });
+    const outcome = await deliverWindow(read(), hour, { sender, resource: BASE_RESOURCE, nowMs: Date.now, signal: new AbortController().signal });
+    await sender.shutdown();
+    if (outcome.records !== records) throw new Error(`ours (${encoder}) delivered ${outcome.records} records of ${records}`);
+    return accepted(`ours (${encoder})`, verify);
+  };
+
+  const stock = (verify = false): Pass => async () => {
+    await sink.reset(verify);
+    const exporter = new OTLPLogExporter({ url: sink.url, compression: CompressionAlgorithm.GZIP, timeoutMillis: 60_000 });
+    const processor = new BatchLogRecordProcessor({ exporter, maxQueueSize: records });
+    const provider = new LoggerProvider({ resource: resourceFromAttributes(resourceOf({ provider: 'cloudflare', source: zone }, BASE_RESOURCE)), processors: [processor] });
+    const logger = provider.getLogger(SCOPE.name, SCOPE.version);
+    for await (const chunk of read()) {
+      const observedMs = Date.now();
+      for (const record of chunk) {
+        const log = mapRecord(record, observedMs);
+        logger.emit({ timestamp: record.timestamp, observedTimestamp: observedMs, severityNumber: log.severityNumber, severityText: log.severityText, body: log.body, attributes: log.attributes });
+      }
+    }
+    await provider.forceFlush();
+    await provider.shutdown();
+    return accepted('stock', verify);
+  };
+
+  /** Keeps each pass's CPU time (this process: main thread, GC, zlib threads). */
+  const withCpu = (pass: Pass, seconds: number[]): Pass => async () => {
+    const before = process.cpuUsage();
+    const n = await pass();
+    const used = process.cpuUsage(before);
+    seconds.push((used.user + used.system) / 1e6);
+    return n;
+  };
+
+  console.log(
+    `Node ${process.version}; (a) one hour of ${records.toLocaleString('en-US')} Cloudflare records (${(recorded.length / 1e6).toFixed(1)} MB gzip), replayed from loopback, to an OTLP/HTTP receiver in a child process; ${ROUNDS} rounds, medians`,
+  );
+  // The first pass of each side is checked by the official decoder, and warms the JIT.
+  await ours('fast', true)();
+  const oursTotals = await sink.stats();
+  await ours('official', true)();
+  await stock(true)();
+  const stockTotals = await sink.stats();
+
+  const cpuOurs: number[] = [];
+  const cpuStock: number[] = [];
+  const headline = await compare({ name: 'exporter', full: withCpu(ours('fast'), cpuOurs), bare: withCpu(stock(), cpuStock), records, warmupRounds: 0, rounds: ROUNDS });
+  const cpuOfficial: number[] = [];
+  const cpuStock2: number[] = [];
+  const official = await compare({ name: 'official encoder', full: withCpu(ours('official'), cpuOfficial), bare: withCpu(stock(), cpuStock2), records, warmupRounds: 0, rounds: ROUNDS });
+
+  const perCpu = (seconds: number[]) => seconds.map((s) => records / s);
+  const ratios = (a: number[], b: number[]) => spread(a.map((x, i) => x / b[i]));
+  const line = (label: string, wall: number[], cpu: number[]) =>
+    `    ${label.padEnd(34)} ${spread(wall).median.toFixed(0).padStart(7)} records/s  ${spread(perCpu(cpu)).median.toFixed(0).padStart(7)} records per CPU-s`;
+  console.log(line('stock pipeline', headline.bareRecordsPerSec, cpuStock));
+  console.log(line('ours (otlp.encoder: fast, default)', headline.fullRecordsPerSec, cpuOurs));
+  console.log(line('ours (otlp.encoder: official)', official.fullRecordsPerSec, cpuOfficial));
+  const wallRatio = ratios(headline.fullRecordsPerSec, headline.bareRecordsPerSec);
+  const cpuRatio = ratios(perCpu(cpuOurs), perCpu(cpuStock));
+  const officialCpuRatio = ratios(perCpu(cpuOfficial), perCpu(cpuStock2));
+  const officialWallRatio = ratios(official.fullRecordsPerSec, official.bareRecordsPerSec);
+  console.log(`(a) ours / stock: ${cpuRatio.median.toFixed(2)}x per CPU-s (${cpuRatio.min.toFixed(2)}–${cpuRatio.max.toFixed(2)}), ${wallRatio.median.toFixed(2)}x wall (${wallRatio.min.toFixed(2)}–${wallRatio.max.toFixed(2)})  goal ≥ 2x`);
+  console.log(`    with otlp.encoder: official: ${officialCpuRatio.median.toFixed(2)}x per CPU-s (${officialCpuRatio.min.toFixed(2)}–${officialCpuRatio.max.toFixed(2)}), ${officialWallRatio.median.toFixed(2)}x wall`);
+  console.log(
+    `    every request of each side's first pass read back by the official decoder; largest request: ours ${oursTotals.maxRecords} records, ${(oursTotals.maxProtobufBytes / 2 ** 20).toFixed(2)} MiB protobuf (of ${oursTotals.requests}); stock ${stockTotals.maxRecords} records (of ${stockTotals.requests})`,
+  );
+}
+
+/** (b) Peak RSS of one window, ~100 MB and ~1 GB of NDJSON, each exported in a fresh process. */
+async function partB(sink: Sink, replay: Replay, tmp: string, hour: Hour, recorded: Buffer): Promise<void> {
+  // Measured when this was written: what grows with the window is readResumable's map of the ids
+  // delivered so far (src/providers/resumable.ts), kept so that a retried read can skip them.
+  const ndjson = gunzipSync(recorded).toString();
+  const bytesPerRecord = Buffer.byteLength(ndjson) / ndjson.split('\n').filter((line) => line !== '').length;
+  const results: Array<{ label: string; rawBytes: number; result: WindowResult }> = [];
+  for (const w of RSS_WINDOWS) {
+    const file = path.join(tmp, `${w.label.replace(' ', '')}.ndjson.gz`);
+    const rpm = Math.round(w.rawBytes / bytesPerRecord / 60);
+    const body = await writeWindowBody(file, hour, rpm);
+    replay.serve(file);
+    await sink.reset(false);
+    const result = await exportWindowInChild({ replayBaseUrl: replay.baseUrl, sinkUrl: sink.url, zone: BENCH_ZONE.id, ...hour, encoder: 'fast' });
+    const stats = await sink.stats();
+    if (result.records !== body.records || stats.records !== body.records) throw new Error(`(b) ${w.label}: ${body.records} records generated, ${result.records} delivered, ${stats.records} accepted`);
+    await rm(file, { force: true });
+    results.push({ label: w.label, rawBytes: body.rawBytes, result });
+    console.log(
+      `(b) ${w.label.padEnd(7)} window: ${mb(body.rawBytes)} NDJSON, ${body.records.toLocaleString('en-US')} records in ${result.batches} batches (largest: ${stats.maxRecords} records, ${(stats.maxProtobufBytes / 2 ** 20).toFixed(2)} MiB protobuf): peak RSS ${mb(result.maxRssBytes)}, peak heap ${mb(result.peakHeapBytes)}, ${(result.records / (result.cpuMs / 1000)).toFixed(0)} records per CPU-s`,
+    );
+  }
+  const [small, large] = results;
+  const growth = large.result.maxRssBytes / small.result.maxRssBytes - 1;
+  console.log(`    1 GB vs 100 MB peak RSS: ${growth >= 0 ? '+' : ''}${(growth * 100).toFixed(0)} %  goal within 20 %`);
 }
 
 main().catch((err) => {

@@ -182,7 +182,7 @@ describe('deliverWindow', () => {
 describe('Batcher and splitBatch', () => {
   it('splits a batch into halves that keep every log and its resource', () => {
     const batcher = new Batcher();
-    for (let i = 0; i < 7; i++) batcher.add(`s${i % 3}`, { 'cdn.source': `s${i % 3}` }, mapRecord(record(i), T));
+    for (let i = 0; i < 7; i++) batcher.add(record(i, { source: `s${i % 3}` }), { 'cdn.source': `s${i % 3}` }, T);
     const batch = batcher.take()!;
     const [a, b] = splitBatch(batch);
     expect(a.records + b.records).toBe(7);

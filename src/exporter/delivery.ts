@@ -1,8 +1,10 @@
 /**
- * Delivery of one window: records are mapped, cut into batches under Loki's default burst
- * (≤ 4000 records, ≤ 4 MiB encoded), and sent one batch at a time through a sender that resolves
- * only when the endpoint acknowledged the batch. The window counts as delivered only when every
- * batch was acknowledged: the caller moves the checkpoint then, and not before (lessons #4).
+ * Delivery of one window: records are cut into batches under Loki's default burst (≤ 4000 records,
+ * ≤ 4 MiB encoded), in the form the sender keeps them (BatchFormat: mapped logs cut by an estimate
+ * of their size, or protobuf written as records arrive and cut by its exact size), and sent one
+ * batch at a time through a sender that resolves only when the endpoint acknowledged the batch.
+ * The window counts as delivered only when every batch was acknowledged: the caller moves the
+ * checkpoint then, and not before (lessons #4).
  *
  * Retryable refusals (429, 5xx, 408, network errors, timeouts) are retried forever with capped,
  * jittered backoff that honours Retry-After (transport/retry.ts's backoff). Other refusals stop
@@ -24,17 +26,48 @@ export const MAX_BATCH_BYTES = 4 * 1024 * 1024;
 /** Forever, but never hammering: waits grow to 30 s; a Retry-After is honoured up to 5 min. */
 export const DELIVERY_RETRY: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, baseDelayMs: 500, maxDelayMs: 30_000, maxRetryAfterMs: 5 * 60_000 };
 
+/** One request's worth of records, as delivery sees it whatever form the sender keeps it in. */
+export interface Batch {
+  readonly records: number;
+}
+
 export interface ResourceLogs {
   resource: ResourceAttributes;
   logs: MappedLog[];
 }
 
-/** One request's worth of logs, grouped by resource (a DSA source of several hosts has one per host). */
-export interface LogBatch {
+/** Mapped logs grouped by resource (a DSA source of several hosts has one per host): the official and file senders' batch. */
+export interface LogBatch extends Batch {
   resourceLogs: ResourceLogs[];
   records: number;
   /** The estimate the batch was cut by (upper bound of the protobuf size). */
   estimatedBytes: number;
+}
+
+export interface BatchBounds {
+  maxRecords: number;
+  /** Of the encoded request. */
+  maxBytes: number;
+}
+
+/** Fills one batch after another, record by record. */
+export interface BatchBuilder<B extends Batch> {
+  /**
+   * Adds a record; returns the full batch it closed, if adding it would have passed a bound. The
+   * records of one source come with one resource object.
+   */
+  add(record: CdnLogRecord, resource: ResourceAttributes, observedMs: number): B | null;
+  /** The batch so far (null when empty), and a fresh start. */
+  take(): B | null;
+}
+
+/** How a sender's batches are made, and halved for a 413. */
+export interface BatchFormat<B extends Batch> {
+  builder(bounds: BatchBounds): BatchBuilder<B>;
+  /** Two halves by records, in order, each record with its resource. */
+  split(batch: B): [B, B];
+  /** Delivery is done with a batch it built (acknowledged or given up; called once): its memory may be reused. */
+  release?(batch: B): void;
 }
 
 export interface SendResult {
@@ -51,10 +84,12 @@ export interface SendResult {
  * batch; anything else (`BadInput` for a 400, `AuthFailed` for 401/403, `ProviderError`) stops the
  * source. `status` carries the HTTP status (or the gRPC code's HTTP equivalent).
  */
-export interface OtlpSender {
+export interface OtlpSender<B extends Batch = Batch> {
   /** For messages: `http/protobuf to http://collector:4318/v1/logs`. Never holds a header value. */
   readonly description: string;
-  send(batch: LogBatch, signal: AbortSignal): Promise<SendResult>;
+  /** The form of the batches `send` takes: MAPPED_BATCHES, or the sender's own. */
+  readonly batches: BatchFormat<B>;
+  send(batch: B, signal: AbortSignal): Promise<SendResult>;
 }
 
 /** The classification of a sender's failure that is not retried. */
@@ -86,8 +121,8 @@ function utf8Bound(text: string): number {
   return text.length;
 }
 
-/** Cuts mapped logs into batches under both bounds. */
-export class Batcher {
+/** Maps records and cuts them into LogBatches under both bounds (by the estimate), grouped by source. */
+export class Batcher implements BatchBuilder<LogBatch> {
   private groups = new Map<string, ResourceLogs>();
   private records = 0;
   private bytes = 0;
@@ -97,19 +132,18 @@ export class Batcher {
     private readonly maxBytes = MAX_BATCH_BYTES,
   ) {}
 
-  /** Adds a log; returns the full batch it closed, if adding it would have passed a bound. */
-  add(resourceKey: string, resource: ResourceAttributes, log: MappedLog): LogBatch | null {
+  add(record: CdnLogRecord, resource: ResourceAttributes, observedMs: number): LogBatch | null {
+    const log = mapRecord(record, observedMs);
     const size = estimateLogBytes(log);
     const full = this.records > 0 && (this.records + 1 > this.maxRecords || this.bytes + size > this.maxBytes) ? this.take() : null;
-    let group = this.groups.get(resourceKey);
-    if (!group) this.groups.set(resourceKey, (group = { resource, logs: [] }));
+    let group = this.groups.get(record.source);
+    if (!group) this.groups.set(record.source, (group = { resource, logs: [] }));
     group.logs.push(log);
     this.records++;
     this.bytes += size;
     return full;
   }
 
-  /** The batch so far (null when empty), and a fresh start. */
   take(): LogBatch | null {
     if (this.records === 0) return null;
     const batch: LogBatch = { resourceLogs: [...this.groups.values()], records: this.records, estimatedBytes: this.bytes };
@@ -138,15 +172,21 @@ export function splitBatch(batch: LogBatch): [LogBatch, LogBatch] {
   return [build(flat.slice(0, half)), build(flat.slice(half))];
 }
 
-export interface DeliveryHooks {
+/** Batches of mapped logs, for senders that hand records to the OpenTelemetry serializers. */
+export const MAPPED_BATCHES: BatchFormat<LogBatch> = {
+  builder: (bounds) => new Batcher(bounds.maxRecords, bounds.maxBytes),
+  split: splitBatch,
+};
+
+export interface DeliveryHooks<B extends Batch = Batch> {
   /** After each acknowledged batch. */
-  onBatch?: (batch: LogBatch, result: SendResult) => void;
+  onBatch?: (batch: B, result: SendResult) => void;
   /** Before each wait for a retry. */
   onRetry?: (err: CdnLogError, attempt: number, delayMs: number) => void;
 }
 
-export interface DeliveryOptions extends DeliveryHooks {
-  sender: OtlpSender;
+export interface DeliveryOptions<B extends Batch = Batch> extends DeliveryHooks<B> {
+  sender: OtlpSender<B>;
   /** The source's resource attributes without provider and source (service name, configured extras). */
   resource: ResourceAttributes;
   /** Download time, for ObservedTimestamp. */
@@ -177,7 +217,7 @@ export interface WindowDelivery {
  * Sends one batch until it is acknowledged: retryable failures forever, a 413 by halves, anything
  * else stops with a DeliveryStopped naming the window.
  */
-export async function sendWithRetry(batch: LogBatch, window: TimeRange, options: DeliveryOptions, outcome: WindowDelivery): Promise<void> {
+export async function sendWithRetry<B extends Batch>(batch: B, window: TimeRange, options: DeliveryOptions<B>, outcome: WindowDelivery): Promise<void> {
   const sleep = options.sleep ?? defaultSleep;
   const policy = options.policy ?? DELIVERY_RETRY;
   for (let attempt = 1; ; attempt++) {
@@ -193,7 +233,7 @@ export async function sendWithRetry(batch: LogBatch, window: TimeRange, options:
     } catch (err) {
       if (options.signal.aborted) throw options.signal.reason ?? err;
       if (err instanceof CdnLogError && err.kind === 'TooLarge' && batch.records > 1) {
-        for (const half of splitBatch(batch)) await sendWithRetry(half, window, options, outcome);
+        for (const half of options.sender.batches.split(batch)) await sendWithRetry(half, window, options, outcome);
         return;
       }
       if (!isRetryable(err)) throw stopped(err, batch, window, options);
@@ -211,7 +251,7 @@ function scrubbed(err: CdnLogError, scrubber: SecretScrubber | undefined): CdnLo
   return new CdnLogError(err.kind, scrubber.scrub(err.message), { status: err.status, retryAfterMs: err.retryAfterMs });
 }
 
-function stopped(err: unknown, batch: LogBatch, window: TimeRange, options: DeliveryOptions): DeliveryStopped {
+function stopped<B extends Batch>(err: unknown, batch: B, window: TimeRange, options: DeliveryOptions<B>): DeliveryStopped {
   const { sender, scrubber } = options;
   const status = err instanceof CdnLogError ? err.status : undefined;
   const raw = err instanceof Error ? err.message : String(err);
@@ -233,22 +273,22 @@ function stopped(err: unknown, batch: LogBatch, window: TimeRange, options: Deli
 }
 
 /**
- * Maps and sends the records of one window. One batch is in flight while the next one fills, so
+ * Batches and sends the records of one window. One batch is in flight while the next one fills, so
  * download and upload overlap and memory stays at two batches; reading waits while the endpoint is
  * slow (backpressure). Resolves once every record was acknowledged (an empty window at once).
  */
-export async function deliverWindow(records: AsyncIterable<CdnLogRecord[]>, window: TimeRange, options: DeliveryOptions): Promise<WindowDelivery> {
+export async function deliverWindow<B extends Batch>(records: AsyncIterable<CdnLogRecord[]>, window: TimeRange, options: DeliveryOptions<B>): Promise<WindowDelivery> {
   const outcome: WindowDelivery = { records: 0, batches: 0, bytes: 0, retries: 0, rejected: 0 };
-  const batcher = new Batcher(options.maxBatchRecords, options.maxBatchBytes);
+  const builder = options.sender.batches.builder({ maxRecords: options.maxBatchRecords ?? MAX_BATCH_RECORDS, maxBytes: options.maxBatchBytes ?? MAX_BATCH_BYTES });
   const resources = new Map<string, ResourceAttributes>();
   let inFlight: Promise<void> | null = null;
-  const dispatch = async (batch: LogBatch | null) => {
+  const dispatch = async (batch: B | null) => {
     if (batch === null) return;
     // Backpressure: the next batch waits for the one in flight.
     if (inFlight) await inFlight;
     // Stopping: the batch in flight was finished; no new one starts.
     options.stopping?.throwIfAborted();
-    inFlight = sendWithRetry(batch, window, options, outcome);
+    inFlight = sendWithRetry(batch, window, options, outcome).finally(() => options.sender.batches.release?.(batch));
     // Surface its failure at the next await even if nothing else awaits it first.
     inFlight.catch(() => undefined);
   };
@@ -258,11 +298,11 @@ export async function deliverWindow(records: AsyncIterable<CdnLogRecord[]>, wind
       for (const record of chunk) {
         let resource = resources.get(record.source);
         if (!resource) resources.set(record.source, (resource = resourceOf(record, options.resource)));
-        const full = batcher.add(record.source, resource, mapRecord(record, observedMs));
+        const full = builder.add(record, resource, observedMs);
         if (full) await dispatch(full);
       }
     }
-    await dispatch(batcher.take());
+    await dispatch(builder.take());
     if (inFlight) await inFlight;
   } catch (err) {
     // A failed read leaves the batch in flight to finish or fail on its own; the window is not delivered.

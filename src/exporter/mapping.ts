@@ -121,27 +121,70 @@ export function isDoubleAttribute(key: string, value: OtlpAttributeValue): boole
 
 const DOUBLE_KEYS: ReadonlySet<string> = new Set(MAPPING.filter((r) => r.type === 'double').map((r) => r.attribute));
 
-/** Maps one record. `observedMs` is when it was downloaded (provider-spec §8: ObservedTimestamp). */
-export function mapRecord(record: CdnLogRecord, observedMs: number): MappedLog {
-  const attributes: Record<string, OtlpAttributeValue> = Object.create(null);
-  for (const row of MAPPING) {
+/**
+ * Attribute names by id, as AttributeSink receives them: MAPPING's rows in order, then the two
+ * attributes derived from rows. An encoder can keep each name's bytes in an array by id.
+ */
+export const ATTRIBUTE_NAMES: readonly string[] = [...MAPPING.map((row) => row.attribute), 'http.request.method_original', 'network.protocol.name'];
+const METHOD = MAPPING.findIndex((row) => row.field === 'method');
+const METHOD_ORIGINAL = MAPPING.length;
+const PROTOCOL_NAME = MAPPING.length + 1;
+
+/** Receives a record's attributes, each once, in the order of the OTLP log record. */
+export interface AttributeSink {
+  /** The attribute `ATTRIBUTE_NAMES[id]`. */
+  attribute(id: number, value: OtlpAttributeValue): void;
+  /** The attribute `PASSTHROUGH_PREFIX + name`: a provider field with no normalised home. */
+  passthrough(name: string, value: OtlpAttributeValue): void;
+}
+
+/**
+ * The attribute rules, in the one place they live: a record's attributes, in order, to `sink`.
+ * mapRecord collects them into an object; the fast encoder (senders/fast-proto.ts) writes them
+ * straight into protobuf.
+ */
+export function visitAttributes(record: CdnLogRecord, sink: AttributeSink): void {
+  const method = record.method;
+  const otherMethod = method !== null && !KNOWN_METHODS.has(method);
+  for (let id = 0; id < MAPPING.length; id++) {
+    const row = MAPPING[id];
     const value = record[row.field];
     if (value === null || value === undefined || value === '') continue;
-    if (row.type === 'string[]') attributes[row.attribute] = [String(value)];
+    if (row.type === 'string[]') sink.attribute(id, [String(value)]);
     else if (row.type === 'int' || row.type === 'double') {
-      if (typeof value === 'number' && Number.isFinite(value)) attributes[row.attribute] = value;
-    } else attributes[row.attribute] = String(value);
+      if (typeof value === 'number' && Number.isFinite(value)) sink.attribute(id, value);
+    } else sink.attribute(id, id === METHOD && otherMethod ? '_OTHER' : String(value));
   }
-  const method = record.method;
-  if (method !== null && !KNOWN_METHODS.has(method)) {
-    attributes['http.request.method'] = '_OTHER';
-    attributes['http.request.method_original'] = method;
+  if (otherMethod) {
+    // An empty method has no row above: its `_OTHER` comes after the rows.
+    if (method === '' || method === undefined) sink.attribute(METHOD, '_OTHER');
+    sink.attribute(METHOD_ORIGINAL, method);
   }
-  if (record.protocol !== null) attributes['network.protocol.name'] = 'http';
-  for (const key of Object.keys(record.attributes)) {
-    const value = passthroughValue(record.attributes[key]);
-    if (value !== null) attributes[PASSTHROUGH_PREFIX + key] = value;
+  if (record.protocol !== null) sink.attribute(PROTOCOL_NAME, 'http');
+  const provided = record.attributes;
+  for (const name of Object.keys(provided)) {
+    const value = passthroughValue(provided[name]);
+    if (value !== null) sink.passthrough(name, value);
   }
+}
+
+/** Collects attributes into the object of a MappedLog. */
+class AttributeObject implements AttributeSink {
+  readonly attributes: Record<string, OtlpAttributeValue> = Object.create(null);
+
+  attribute(id: number, value: OtlpAttributeValue): void {
+    this.attributes[ATTRIBUTE_NAMES[id]] = value;
+  }
+
+  passthrough(name: string, value: OtlpAttributeValue): void {
+    this.attributes[PASSTHROUGH_PREFIX + name] = value;
+  }
+}
+
+/** Maps one record. `observedMs` is when it was downloaded (provider-spec §8: ObservedTimestamp). */
+export function mapRecord(record: CdnLogRecord, observedMs: number): MappedLog {
+  const sink = new AttributeObject();
+  visitAttributes(record, sink);
   const severity = SEVERITY[record.severity];
   return {
     timeUnixNano: msToUnixNano(record.timestamp),
@@ -149,7 +192,7 @@ export function mapRecord(record: CdnLogRecord, observedMs: number): MappedLog {
     severityNumber: severity.number,
     severityText: severity.text,
     body: bodyOf(record),
-    attributes,
+    attributes: sink.attributes,
   };
 }
 

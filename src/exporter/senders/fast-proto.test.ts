@@ -1,22 +1,28 @@
 /**
  * The fast http/protobuf encoder against its oracle, and its sender against the test receiver.
- * Property: for random batches (attributes of every kind a MappedLog allows, unicode and lone
- * surrogates, empty strings, integers up to ±2^63 and past them, NaN and infinities, several and
- * repeated resources), the official protobuf definitions (otlp-transformer 0.57's protobufjs root,
- * as the test receiver uses) decode this encoder's bytes and the official ProtobufLogsSerializer's
- * bytes (fed the same batch through toReadableLogs, as the official sender feeds it) to the same
- * message. The sender's matrix of outcomes shared with the official one lives in senders.test.ts.
+ * Property: for random records of several sources (every mapping row's field with every value its
+ * type allows: null, empty, unicode and lone surrogates, standard, non-standard and empty methods,
+ * integers past 2^53 and 2^63, fractions, NaN and infinities; passthrough attributes of every kind
+ * under any name, `__proto__` included; messages, severities, timestamps with µs fractions), the
+ * official protobuf definitions (otlp-transformer 0.57's protobufjs root, as the test receiver uses)
+ * decode this encoder's request and the official ProtobufLogsSerializer's request for the same
+ * records, mapped by mapRecord and fed through toReadableLogs as the official sender feeds them, to
+ * the same message: the fused path keeps the mapping's semantics and the serializer's encoding. The
+ * same holds for the halves a 413 splits a batch into, a batch's size is known exactly, and batches
+ * are cut exactly at the bounds. The sender's matrix of outcomes shared with the official one lives
+ * in senders.test.ts.
  */
 
 import fc from 'fast-check';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { CdnLogError } from '../../core/errors';
-import { emptyRecord } from '../../core/record';
+import { type AttributeValue, CACHE_STATUSES, type CdnLogRecord, emptyRecord, type ProviderId } from '../../core/record';
 import type { OtlpTarget } from '../config';
-import { Batcher, DeliveryStopped, estimateLogBytes, type LogBatch, MAX_BATCH_BYTES, sendWithRetry, type WindowDelivery } from '../delivery';
-import { MAPPING, type MappedLog, mapRecord, type OtlpAttributeValue, resourceOf } from '../mapping';
+import { deliverWindow, DeliveryStopped, estimateLogBytes, type LogBatch, MAPPED_BATCHES, MAX_BATCH_BYTES, sendWithRetry, splitBatch, type WindowDelivery } from '../delivery';
+import { MAPPING, mapRecord } from '../mapping';
+import { batchesOf, batchOf } from '../testing/batches';
 import { type OtlpReceiver, startHttpReceiver } from '../testing/otlp-receiver';
-import { fastProtoSender, LogsRequestWriter, partialSuccessOf } from './fast-proto';
+import { encodedBatches, type EncodedLogs, fastProtoSender, partialSuccessOf, requestOf } from './fast-proto';
 import { toReadableLogs } from './official';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -25,6 +31,9 @@ const root = require('otlp-transformer-057/build/src/generated/root');
 const Request = root.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest;
 const Response = root.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse;
 const TO_OBJECT = { longs: String, enums: Number, bytes: String, defaults: false, arrays: true };
+
+const BASE = { 'service.name': 'cdn-test' };
+const FORMAT = encodedBatches();
 
 /** A request as the official definitions read it, every field that was on the wire. */
 function decoded(bytes: Uint8Array): unknown {
@@ -35,6 +44,14 @@ function official(batch: LogBatch): Uint8Array {
   const bytes = ProtobufLogsSerializer.serializeRequest(toReadableLogs(batch));
   if (!bytes) throw new Error('the official serializer returned nothing');
   return bytes;
+}
+
+/** Ours is the oracle's message, and exactly as large as the batch says. */
+function expectSameRequest(ours: EncodedLogs, mapped: LogBatch): void {
+  const request = requestOf(ours);
+  expect(decoded(request)).toEqual(decoded(official(mapped)));
+  expect(request.length).toBe(ours.bytes);
+  expect(ours.records).toBe(mapped.records);
 }
 
 // Strings: any UTF-16 code unit (lone surrogates included), full code points, ASCII, and empty.
@@ -53,78 +70,132 @@ const wholeNumbers = fc.oneof(
   fc.maxSafeInteger(),
   fc.constantFrom(0, -0, 2 ** 32 - 1, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 2 ** 62, 2 ** 63 - 1024, -(2 ** 63), 2 ** 63, 2 ** 64, -(2 ** 64), 1e300, -1e300),
 );
-const value: fc.Arbitrary<OtlpAttributeValue> = fc.oneof(
+const number = fc.oneof(wholeNumbers, fc.double(), fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0.5, -12.25));
+const nullable = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: null, freq: 3 });
+
+const attributeName = fc.oneof(fc.constantFrom(...MAPPING.map((row) => row.attribute), '__proto__', 'constructor', '7', ''), text);
+
+/** A provider field's value: scalars, and nested lists and objects (sent as JSON text). */
+const providerValue: fc.Arbitrary<AttributeValue> = fc.oneof(
   text,
-  wholeNumbers,
-  fc.double(),
-  fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 0.5, -12.25),
+  number,
   fc.boolean(),
-  fc.array(text, { maxLength: 4 }),
+  fc.constant(null),
+  fc.array(fc.oneof(text, number, fc.boolean(), fc.constant(null)), { maxLength: 3 }),
+  fc.dictionary(text, fc.oneof(text, number), { maxKeys: 3 }),
 );
 
-const attributeKey = fc.oneof(fc.constantFrom(...MAPPING.map((row) => row.attribute), '__proto__', 'constructor', '7', ''), text);
-
-/** Attributes as mapRecord builds them: a null-prototype object, keys in insertion order. */
-const attributes = fc.array(fc.tuple(attributeKey, value), { maxLength: 12 }).map((entries) => {
-  const out: Record<string, OtlpAttributeValue> = Object.create(null);
+/** Provider fields as normalisers leave them: a null-prototype object, keys in insertion order. */
+const providerFields = fc.array(fc.tuple(attributeName, providerValue), { maxLength: 6 }).map((entries) => {
+  const out: Record<string, AttributeValue> = Object.create(null);
   for (const [k, v] of entries) out[k] = v;
   return out;
 });
 
-/** Nanoseconds since the epoch as MappedLog holds them: realistic ones, and anything in [0, 2^63). */
-const unixNano = fc.oneof(
-  fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }).map((ms) => `${ms}${String(ms % 997).padStart(6, '0')}`),
-  fc.bigInt({ min: 0n, max: 2n ** 63n - 1n }).map(String),
-  fc.constantFrom('0', '1', '999999999', '1000000000', '9223372036854775807'),
+/** Epoch ms with a µs fraction, now-ish, anywhere up to 2286, and past it (below 2^64 ns). */
+const timestampMs = fc.oneof(
+  fc.tuple(fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }), fc.integer({ min: 0, max: 999 })).map(([ms, micros]) => ms + micros / 1000),
+  fc.double({ min: 0, max: 1e13, noNaN: true }),
+  fc.double({ min: 1e13, max: 1.8e13, noNaN: true }),
+  fc.constantFrom(0, 0.0005, 0.9996, 999.9995, 1e13 - 0.0001, 1e13),
 );
 
-const mappedLog: fc.Arbitrary<MappedLog> = fc.record({
-  timeUnixNano: unixNano,
-  observedTimeUnixNano: unixNano,
-  severityNumber: fc.integer({ min: 0, max: 24 }),
-  severityText: fc.oneof(fc.constantFrom('INFO', 'WARN', 'ERROR', ''), text),
-  body: text,
-  attributes,
-});
+/** A few sources, each of one provider (as in a window), so that batches hold several resources. */
+const SOURCES: Array<[ProviderId, string]> = [
+  ['cloudflare', 'zone-a'],
+  ['cloudflare', 'zone-b'],
+  ['tencent-dsa', 'host-1.example.com'],
+];
 
-/**
- * A few resources, drawn from a small pool so that equal ones occur (the serializer merges them).
- * No key named like a member of Object.prototype (`__proto__`, `constructor`, `toString`...): the
- * official Resource loses those (it copies attributes into a plain object with `attrs[k] ??= v`),
- * this encoder keeps them; no configuration would name a resource attribute so.
- */
-const resourceKey = attributeKey.filter((k) => !(k in Object.prototype));
-const resourcePool = fc.array(
-  fc.array(fc.tuple(resourceKey, text), { maxLength: 5 }).map((entries) => Object.fromEntries([['service.name', 'cdn-test'], ...entries]) as Record<string, string>),
-  { minLength: 1, maxLength: 3 },
-);
+const record: fc.Arbitrary<CdnLogRecord> = fc
+  .record({
+    of: fc.constantFrom(...SOURCES),
+    id: text,
+    timestamp: timestampMs,
+    clientIp: nullable(text),
+    clientPort: nullable(number),
+    country: nullable(text),
+    method: nullable(fc.oneof(fc.constantFrom('GET', 'POST', 'QUERY', 'PURGE', 'get', ''), text)),
+    scheme: nullable(text),
+    host: nullable(text),
+    path: nullable(text),
+    query: nullable(text),
+    protocol: nullable(fc.oneof(fc.constantFrom('1.1', '2', ''), text)),
+    status: nullable(number),
+    bytesSent: nullable(number),
+    bodyBytes: nullable(number),
+    durationMs: nullable(number),
+    cacheStatus: fc.constantFrom(...CACHE_STATUSES),
+    edgeLocation: nullable(text),
+    userAgent: nullable(text),
+    referer: nullable(text),
+    range: nullable(text),
+    contentType: nullable(text),
+    requestId: nullable(text),
+    message: fc.option(text, { nil: null, freq: 1 }),
+    severity: fc.constantFrom('info' as const, 'warning' as const, 'error' as const),
+    attributes: providerFields,
+  })
+  .map(({ of: [provider, source], ...fields }) => ({ ...fields, provider, source }));
 
-const batch: fc.Arbitrary<LogBatch> = resourcePool.chain((pool) =>
-  fc
-    .array(fc.record({ resource: fc.constantFrom(...pool).map((r) => ({ ...r })), logs: fc.array(mappedLog, { maxLength: 6 }) }), { minLength: 1, maxLength: 4 })
-    .map((resourceLogs) => {
-      const logs = resourceLogs.flatMap((g) => g.logs);
-      return { resourceLogs, records: logs.length, estimatedBytes: logs.reduce((sum, log) => sum + estimateLogBytes(log), 0) };
-    }),
-);
+const observedMs = fc.oneof(fc.integer({ min: 1_600_000_000_000, max: 2_000_000_000_000 }), timestampMs);
 
-describe('LogsRequestWriter', () => {
-  // One writer for every batch, as in a sender: nothing it keeps between batches may leak into the next.
-  const writer = new LogsRequestWriter();
-
-  it('writes what the official decoder reads as the same request the official serializer writes, for random batches', () => {
+describe('encoded batches', () => {
+  it('make the request the official serializer makes of the same records mapped by mapRecord, for random records; and so do their halves', () => {
     fc.assert(
-      fc.property(batch, (b) => {
-        const ours = writer.encode(b);
-        expect(decoded(ours)).toEqual(decoded(official(b)));
+      fc.property(fc.array(record, { minLength: 1, maxLength: 8 }), observedMs, (records, observed) => {
+        const ours = batchOf(FORMAT, records, BASE, observed);
+        const mapped = batchOf(MAPPED_BATCHES, records, BASE, observed);
+        expectSameRequest(ours, mapped);
+        if (records.length > 1) {
+          const [a, b] = FORMAT.split(ours);
+          const [x, y] = splitBatch(mapped);
+          expectSameRequest(a, x);
+          expectSameRequest(b, y);
+        }
       }),
       { numRuns: 300 },
     );
   });
-  it('writes real mapped records (every mapping row, passthrough attributes, two sources) as the official serializer does', () => {
+
+  it('are cut exactly at the bounds: never past them (but for a record alone), never before', () => {
+    const bounds = fc.record({ maxRecords: fc.integer({ min: 1, max: 6 }), maxBytes: fc.integer({ min: 200, max: 60_000 }) });
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 14 }), bounds, (records, b) => {
+        const batches = batchesOf(FORMAT, records, BASE, 0, b);
+        let at = 0;
+        for (const [i, batch] of batches.entries()) {
+          const mine = records.slice(at, at + batch.records);
+          at += batch.records;
+          expectSameRequest(batch, batchOf(MAPPED_BATCHES, mine, BASE, 0));
+          expect(batch.records).toBeLessThanOrEqual(b.maxRecords);
+          if (batch.records > 1) expect(batch.bytes).toBeLessThanOrEqual(b.maxBytes);
+          // Closed only because the next record would not fit.
+          if (i < batches.length - 1 && batch.records < b.maxRecords) expect(batchOf(FORMAT, [...mine, records[at]], BASE, 0).bytes).toBeGreaterThan(b.maxBytes);
+        }
+        expect(at).toBe(records.length);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('hold records up to exactly the bound in bytes of request, and not a byte more', () => {
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 2, maxLength: 8 }), fc.nat(), (records, pick) => {
+        const k = 1 + (pick % (records.length - 1));
+        const exact = batchOf(FORMAT, records.slice(0, k), BASE, 0).bytes;
+        const cut = (maxBytes: number) => batchesOf(FORMAT, records, BASE, 0, { maxBytes })[0].records;
+        expect(cut(exact)).toBeGreaterThanOrEqual(k);
+        if (k > 1) expect(cut(exact - 1)).toBeLessThan(k);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('write real records (every mapping row, passthrough attributes, two sources) as the official serializer does', () => {
     const T = Date.parse('2026-11-22T10:00:00.123Z');
     const nested = Object.assign(Object.create(null), { ClientASN: 13335, Nested: { a: [1, 'x'] }, Flag: true, Ratio: 0.25, Big: 2 ** 60 });
-    const records = [
+    const records: CdnLogRecord[] = [
       {
         ...emptyRecord('cloudflare', 'zone-a', T + 0.456),
         id: 'ray-1',
@@ -144,32 +215,27 @@ describe('LogsRequestWriter', () => {
         referer: 'https://r.example/',
         range: 'bytes=0-1',
         contentType: 'text/html',
-        cacheStatus: 'MISS' as const,
+        cacheStatus: 'MISS',
         edgeLocation: 'FRA',
         requestId: 'ray-1',
         durationMs: 12.5,
-        severity: 'error' as const,
+        severity: 'error',
         attributes: nested,
       },
-      { ...emptyRecord('naver-elsa', 'proj', T + 1), id: 'h2', message: 'line one\nline two', severity: 'warning' as const, durationMs: 7 },
+      { ...emptyRecord('naver-elsa', 'proj', T + 1), id: 'h2', message: 'line one\nline two', severity: 'warning', durationMs: 7 },
       { ...emptyRecord('cloudflare', 'zone-b', T + 2), id: 'ray-3', status: 200 },
+      { ...emptyRecord('cloudflare', 'zone-a', T + 3), id: 'ray-4', method: '', protocol: '' },
     ];
-    const batcher = new Batcher();
-    for (const r of records) batcher.add(r.source, resourceOf(r, { 'service.name': 'cdn-test' }), mapRecord(r, T + 60_000));
-    const b = batcher.take()!;
-    expect(decoded(writer.encode(b))).toEqual(decoded(official(b)));
+    const ours = batchOf(FORMAT, records, BASE, T + 60_000);
+    expectSameRequest(ours, batchOf(MAPPED_BATCHES, records, BASE, T + 60_000));
+    expect(ours.groups.map((g) => g.ends.length)).toEqual([2, 1, 1]);
   });
 
-  it('never writes a log record larger than the estimate batches are cut by, so a batch stays within 4 MiB of log records', () => {
-    // As mapRecord makes them: the estimate counts a severity text of the SEVERITY table in its fixed part.
-    const mapped = fc.record({ log: mappedLog, severityText: fc.constantFrom('INFO', 'WARN', 'ERROR') }).map(({ log, severityText }) => ({ ...log, severityText }));
+  it('never hold a record larger than the estimate the official and file senders cut batches by', () => {
     fc.assert(
-      fc.property(mapped, (log) => {
-        const one = new LogsRequestWriter().encode({ resourceLogs: [{ resource: {}, logs: [log] }], records: 1, estimatedBytes: 0 }).length;
-        const two = new LogsRequestWriter().encode({ resourceLogs: [{ resource: {}, logs: [log, log] }], records: 2, estimatedBytes: 0 }).length;
-        // The second copy adds exactly one LogRecord field (tag, length and message), give or take
-        // a byte of the ScopeLogs and ResourceLogs lengths.
-        expect(two - one).toBeLessThanOrEqual(estimateLogBytes(log) + 2);
+      fc.property(record, observedMs, (r, observed) => {
+        const [group] = batchOf(FORMAT, [r], BASE, observed).groups;
+        expect(group.logRecords.length).toBeLessThanOrEqual(estimateLogBytes(mapRecord(r, observed)));
       }),
       { numRuns: 300 },
     );
@@ -198,14 +264,11 @@ describe('fastProtoSender against the test receiver', () => {
     return { kind: 'otlp', endpoint: `${receiver.origin}/v1/logs`, protocol: 'http/protobuf', headers: { Authorization: 'Bearer otlp-test-token' }, compression: 'gzip', timeoutMs: 5_000, encoder: 'fast', ...extra };
   }
 
-  function batchOf(n: number): LogBatch {
-    const batcher = new Batcher();
-    for (let i = 0; i < n; i++) {
-      const r = { ...emptyRecord('cloudflare', 'zone-a', T + i), id: `ray-${i}`, method: 'GET', host: 'example.com', path: `/p/${i}`, status: 200 };
-      batcher.add(r.source, resourceOf(r, { 'service.name': 'cdn-test' }), mapRecord(r, T + 60_000));
-    }
-    return batcher.take()!;
+  function recordsOf(n: number): CdnLogRecord[] {
+    return Array.from({ length: n }, (_, i) => ({ ...emptyRecord('cloudflare', 'zone-a', T + i), id: `ray-${i}`, method: 'GET', host: 'example.com', path: `/p/${i}`, status: 200 }));
   }
+  const encodedOf = (n: number) => batchOf(FORMAT, recordsOf(n), BASE, T + 60_000);
+  const mappedOf = (n: number) => batchOf(MAPPED_BATCHES, recordsOf(n), BASE, T + 60_000);
 
   const signal = () => new AbortController().signal;
 
@@ -220,7 +283,7 @@ describe('fastProtoSender against the test receiver', () => {
 
   it('delivers a batch as gzip protobuf with the configured headers, and says how many bytes went on the wire', async () => {
     const sender = fastProtoSender(target());
-    const result = await sender.send(batchOf(5), signal());
+    const result = await sender.send(encodedOf(5), signal());
     await sender.shutdown();
     expect(receiver.accepted.map((r) => r.attributes['log.record.uid'])).toEqual(['ray-0', 'ray-1', 'ray-2', 'ray-3', 'ray-4']);
     expect(receiver.accepted[0]).toMatchObject({ resource: { 'service.name': 'cdn-test', 'cdn.provider': 'cloudflare', 'cdn.source': 'zone-a' }, scope: 'cdn-log-bridge', timeUnixNano: '1795341600000000000' });
@@ -228,28 +291,28 @@ describe('fastProtoSender against the test receiver', () => {
     expect(result.rejected).toBe(0);
     // The gzip body: smaller than the protobuf it holds.
     expect(result.bytes).toBeGreaterThan(20);
-    expect(result.bytes).toBeLessThan(official(batchOf(5)).length);
+    expect(result.bytes).toBeLessThan(official(mappedOf(5)).length);
     expect(sender.description).toBe(`OTLP http/protobuf to ${receiver.origin}/v1/logs`);
   });
 
   it('sends uncompressed protobuf when compression is none', async () => {
     const sender = fastProtoSender(target({ compression: 'none' }));
-    const result = await sender.send(batchOf(3), signal());
+    const result = await sender.send(encodedOf(3), signal());
     await sender.shutdown();
     expect(receiver.requests[0]).toMatchObject({ records: 3, encoding: '' });
-    expect(result.bytes).toBe(official(batchOf(3)).length);
+    expect(result.bytes).toBe(official(mappedOf(3)).length);
   });
 
   it('gives back a 429 as RateLimited with its Retry-After, without retrying by itself; delivery waits that long and sends again', async () => {
     const sender = fastProtoSender(target());
     receiver.faults.push({ status: 429, retryAfter: '7' });
-    const refused = await failure(sender.send(batchOf(2), signal()));
+    const refused = await failure(sender.send(encodedOf(2), signal()));
     expect([refused.kind, refused.status, refused.retryAfterMs]).toEqual(['RateLimited', 429, 7000]);
     expect(receiver.requests).toHaveLength(1);
     receiver.faults.push({ status: 429, retryAfter: '7' });
     const waits: number[] = [];
     const outcome: WindowDelivery = { records: 0, batches: 0, bytes: 0, retries: 0, rejected: 0 };
-    await sendWithRetry(batchOf(2), { fromMs: T, toMs: T + 60_000 }, { sender, resource: {}, nowMs: () => T, signal: signal(), sleep: async (ms) => void waits.push(ms), random: () => 0.5 }, outcome);
+    await sendWithRetry(encodedOf(2), { fromMs: T, toMs: T + 60_000 }, { sender, resource: {}, nowMs: () => T, signal: signal(), sleep: async (ms) => void waits.push(ms), random: () => 0.5 }, outcome);
     await sender.shutdown();
     expect(waits).toEqual([7000]);
     expect(outcome).toMatchObject({ records: 2, retries: 1 });
@@ -261,7 +324,7 @@ describe('fastProtoSender against the test receiver', () => {
     const kinds: Array<[string, number | undefined]> = [];
     for (const status of [502, 503, 504, 500, 413]) {
       receiver.faults.push({ status });
-      const e = await failure(sender.send(batchOf(1), signal()));
+      const e = await failure(sender.send(encodedOf(1), signal()));
       kinds.push([e.kind, e.status]);
     }
     expect(kinds).toEqual([
@@ -272,20 +335,33 @@ describe('fastProtoSender against the test receiver', () => {
       ['TooLarge', 413],
     ]);
     await receiver.pause();
-    const down = await failure(sender.send(batchOf(1), signal()));
+    const down = await failure(sender.send(encodedOf(1), signal()));
     await sender.shutdown();
     expect(down).toBeInstanceOf(CdnLogError);
     expect(down.kind).toBe('Transient');
   });
 
+  it('has a batch the endpoint calls too large (413) delivered in halves that hold every record once', async () => {
+    const sender = fastProtoSender(target());
+    receiver.faults.push({ status: 413 });
+    async function* chunks(): AsyncIterable<CdnLogRecord[]> {
+      yield recordsOf(7);
+    }
+    const outcome = await deliverWindow(chunks(), { fromMs: T, toMs: T + 60_000 }, { sender, resource: BASE, nowMs: () => T + 60_000, signal: signal() });
+    await sender.shutdown();
+    expect(receiver.requests.map((r) => r.records)).toEqual([7, 4, 3]);
+    expect(receiver.accepted.map((r) => r.attributes['log.record.uid'])).toEqual(recordsOf(7).map((r) => r.id));
+    expect(outcome).toMatchObject({ records: 7, batches: 2 });
+  });
+
   it('stops on a 400 with what the endpoint said, and delivery says that part of the batch may already be stored', async () => {
     const sender = fastProtoSender(target());
     receiver.faults.push({ status: 400, body: 'entry too far behind\nfor stream' });
-    const e = await failure(sender.send(batchOf(2), signal()));
+    const e = await failure(sender.send(encodedOf(2), signal()));
     expect([e.kind, e.status, e.message]).toEqual(['BadInput', 400, 'HTTP 400: entry too far behind\\nfor stream']);
     receiver.faults.push({ status: 400, body: 'entry too far behind' });
     const outcome: WindowDelivery = { records: 0, batches: 0, bytes: 0, retries: 0, rejected: 0 };
-    const stopped = await failure(sendWithRetry(batchOf(2), { fromMs: T, toMs: T + 60_000 }, { sender, resource: {}, nowMs: () => T, signal: signal() }, outcome));
+    const stopped = await failure(sendWithRetry(encodedOf(2), { fromMs: T, toMs: T + 60_000 }, { sender, resource: {}, nowMs: () => T, signal: signal() }, outcome));
     await sender.shutdown();
     expect(stopped).toBeInstanceOf(DeliveryStopped);
     expect(stopped.message).toContain('entry too far behind');
@@ -296,7 +372,7 @@ describe('fastProtoSender against the test receiver', () => {
   it('stops on 401 and 403 as an authentication failure', async () => {
     const sender = fastProtoSender(target());
     receiver.faults.push({ status: 401 }, { status: 403 });
-    const kinds = [(await failure(sender.send(batchOf(1), signal()))).kind, (await failure(sender.send(batchOf(1), signal()))).kind];
+    const kinds = [(await failure(sender.send(encodedOf(1), signal()))).kind, (await failure(sender.send(encodedOf(1), signal()))).kind];
     await sender.shutdown();
     expect(kinds).toEqual(['AuthFailed', 'AuthFailed']);
   });
@@ -304,14 +380,14 @@ describe('fastProtoSender against the test receiver', () => {
   it('reports an OTLP partial success as rejected records with the endpoint’s message', async () => {
     const sender = fastProtoSender(target());
     receiver.faults.push({ rejected: 2, message: 'timestamp too old' });
-    const result = await sender.send(batchOf(4), signal());
+    const result = await sender.send(encodedOf(4), signal());
     await sender.shutdown();
     expect(result).toMatchObject({ rejected: 2, rejectedMessage: 'timestamp too old' });
   });
 
   it('keeps concurrent sends apart (one writer per request in flight)', async () => {
     const sender = fastProtoSender(target());
-    await Promise.all(Array.from({ length: 6 }, (_, i) => sender.send(batchOf(i + 1), signal())));
+    await Promise.all(Array.from({ length: 6 }, (_, i) => sender.send(encodedOf(i + 1), signal())));
     await sender.shutdown();
     expect(receiver.requests.map((r) => r.records).sort()).toEqual([1, 2, 3, 4, 5, 6]);
     expect(receiver.accepted).toHaveLength(21);
@@ -321,7 +397,7 @@ describe('fastProtoSender against the test receiver', () => {
     const sender = fastProtoSender(target());
     receiver.faults.push({ delayMs: 400 });
     const controller = new AbortController();
-    const sending = sender.send(batchOf(1), controller.signal);
+    const sending = sender.send(encodedOf(1), controller.signal);
     setTimeout(() => controller.abort(new Error('hard stop')), 50);
     await expect(sending).rejects.toThrow('hard stop');
     await sender.shutdown();

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { JsonLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { CdnLogError } from '../../core/errors';
 import type { FileTarget } from '../config';
-import type { LogBatch, OtlpSender, SendResult } from '../delivery';
+import { type LogBatch, MAPPED_BATCHES, type OtlpSender, type SendResult } from '../delivery';
 import { toReadableLogs } from './official';
 
 const NAME = /^logs-(\d{6,})\.jsonl$/;
@@ -21,7 +21,7 @@ function fileName(seq: number): string {
   return `logs-${String(seq).padStart(6, '0')}.jsonl`;
 }
 
-export function fileSender(target: FileTarget): OtlpSender & { shutdown(): Promise<void>; files(): Promise<string[]> } {
+export function fileSender(target: FileTarget): OtlpSender<LogBatch> & { shutdown(): Promise<void>; files(): Promise<string[]> } {
   let queue: Promise<unknown> = Promise.resolve();
   let handle: fsp.FileHandle | null = null;
   let seq = 0;
@@ -68,6 +68,7 @@ export function fileSender(target: FileTarget): OtlpSender & { shutdown(): Promi
 
   return {
     description: `OTLP/JSON lines in ${target.dir}`,
+    batches: MAPPED_BATCHES,
     send(batch: LogBatch, signal: AbortSignal): Promise<SendResult> {
       signal.throwIfAborted();
       // One writer at a time: lines of concurrent sources never interleave.

@@ -20,7 +20,7 @@ import { type Resource, resourceFromAttributes } from '@opentelemetry/resources'
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { CdnLogError, type ErrorKind } from '../../core/errors';
 import type { OtlpTarget } from '../config';
-import type { LogBatch, OtlpSender, SendResult } from '../delivery';
+import { type LogBatch, MAPPED_BATCHES, type OtlpSender, type SendResult } from '../delivery';
 import type { MappedLog, ResourceAttributes } from '../mapping';
 
 /** The instrumentation scope of every record: the program that produced the OTLP records. */
@@ -130,13 +130,14 @@ function createExporter(target: OtlpTarget, concurrencyLimit: number): LogRecord
 }
 
 /** A sender over the official exporter of the target's protocol. */
-export function officialSender(target: OtlpTarget, options: OfficialSenderOptions = {}): OtlpSender & { shutdown(): Promise<void> } {
+export function officialSender(target: OtlpTarget, options: OfficialSenderOptions = {}): OtlpSender<LogBatch> & { shutdown(): Promise<void> } {
   const exporter = createExporter(target, options.concurrencyLimit ?? 64);
   const resources = new ResourceCache();
   const where = new URL(target.endpoint);
   return {
     // Origin and path only: never a query string or a header.
     description: `OTLP ${target.protocol} to ${where.origin}${target.protocol === 'grpc' ? '' : where.pathname}`,
+    batches: MAPPED_BATCHES,
     send(batch: LogBatch, signal: AbortSignal): Promise<SendResult> {
       signal.throwIfAborted();
       const logs = toReadableLogs(batch, resources);

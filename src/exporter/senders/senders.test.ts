@@ -5,8 +5,9 @@ import * as path from 'node:path';
 import type { CdnLogError } from '../../core/errors';
 import { type CdnLogRecord, emptyRecord } from '../../core/record';
 import type { OtlpEncoder, OtlpProtocol, OtlpTarget } from '../config';
-import { Batcher, type LogBatch } from '../delivery';
+import { type LogBatch, MAPPED_BATCHES } from '../delivery';
 import { type MappedLog, mapRecord, resourceOf } from '../mapping';
+import { batchOf } from '../testing/batches';
 import { flatten, type OtlpReceiver, type ReceivedLog, startGrpcReceiver, startHttpReceiver } from '../testing/otlp-receiver';
 import { senderFor } from '.';
 import { fileSender } from './files';
@@ -44,15 +45,12 @@ function records(): CdnLogRecord[] {
   ];
 }
 
-function batchOf(input: CdnLogRecord[]): { batch: LogBatch; logs: Array<{ log: MappedLog; resource: Record<string, string> }> } {
-  const batcher = new Batcher();
-  const logs = input.map((r) => {
-    const resource = resourceOf(r, { 'service.name': 'cdn-test', 'deployment.environment.name': 'ci' });
-    const log = mapRecord(r, T + 60_000);
-    batcher.add(r.source, resource, log);
-    return { log, resource };
-  });
-  return { batch: batcher.take()!, logs };
+const BASE = { 'service.name': 'cdn-test', 'deployment.environment.name': 'ci' };
+
+/** The records as one batch of mapped logs, and the logs with their resources. */
+function mapped(input: CdnLogRecord[]): { batch: LogBatch; logs: Array<{ log: MappedLog; resource: Record<string, string> }> } {
+  const logs = input.map((r) => ({ log: mapRecord(r, T + 60_000), resource: resourceOf(r, BASE) }));
+  return { batch: batchOf(MAPPED_BATCHES, input, BASE, T + 60_000), logs };
 }
 
 /** What the receiver must have decoded for a mapped log. */
@@ -97,7 +95,7 @@ async function send(t: OtlpTarget, input: CdnLogRecord[], sends = 1): Promise<Se
     const out: SendOutcome[] = [];
     for (let i = 0; i < sends; i++) {
       try {
-        await sender.send(batchOf(input).batch, new AbortController().signal);
+        await sender.send(batchOf(sender.batches, input, BASE, T + 60_000), new AbortController().signal);
         out.push({ ok: true });
       } catch (err) {
         const e = err as CdnLogError;
@@ -132,7 +130,7 @@ describe.each(MATRIX)('%s sender over %s', (encoder, protocol) => {
 
   it('delivers a batch that the official protobuf definitions decode to the same records, resources and timestamps (ns)', async () => {
     expect(await send(target(receiver, protocol, { encoder }), records())).toEqual([{ ok: true }]);
-    expect([...receiver.accepted].sort(byTime)).toEqual(batchOf(records()).logs.map(expected).sort(byTime));
+    expect([...receiver.accepted].sort(byTime)).toEqual(mapped(records()).logs.map(expected).sort(byTime));
     expect(receiver.accepted[0].timeUnixNano).toBe('1795341600123456000');
     expect(receiver.requests[0].authorization).toBe('Bearer otlp-test-token');
     if (protocol !== 'grpc') expect(receiver.requests[0]).toMatchObject({ encoding: 'gzip', contentType: protocol === 'http/json' ? 'application/json' : 'application/x-protobuf' });
@@ -210,7 +208,7 @@ describe('fileSender', () => {
 
   it('writes each batch as one OTLP/JSON line that the official definitions read back as the same records', async () => {
     const sender = fileSender({ kind: 'files', dir, maxFileBytes: 1 << 20, maxFiles: 5 });
-    const { batch, logs } = batchOf(records());
+    const { batch, logs } = mapped(records());
     const result = await sender.send(batch, new AbortController().signal);
     await sender.shutdown();
     const files = await sender.files();
@@ -221,20 +219,20 @@ describe('fileSender', () => {
 
   it('rotates by size, keeps the newest files, and starts a new file after a restart', async () => {
     const sender = fileSender({ kind: 'files', dir, maxFileBytes: 2048, maxFiles: 3 });
-    for (let i = 0; i < 8; i++) await sender.send(batchOf(records()).batch, new AbortController().signal);
+    for (let i = 0; i < 8; i++) await sender.send(mapped(records()).batch, new AbortController().signal);
     await sender.shutdown();
     const names = (await sender.files()).map((f) => path.basename(f));
     expect(names).toHaveLength(3);
     expect(names[names.length - 1]).toBe('logs-000008.jsonl');
     const again = fileSender({ kind: 'files', dir, maxFileBytes: 2048, maxFiles: 3 });
-    await again.send(batchOf(records()).batch, new AbortController().signal);
+    await again.send(mapped(records()).batch, new AbortController().signal);
     await again.shutdown();
     expect((await again.files()).map((f) => path.basename(f))).toEqual(['logs-000007.jsonl', 'logs-000008.jsonl', 'logs-000009.jsonl']);
   });
 
   it('keeps lines of concurrent sources whole', async () => {
     const sender = fileSender({ kind: 'files', dir, maxFileBytes: 1 << 20, maxFiles: 5 });
-    await Promise.all(Array.from({ length: 20 }, () => sender.send(batchOf(records()).batch, new AbortController().signal)));
+    await Promise.all(Array.from({ length: 20 }, () => sender.send(mapped(records()).batch, new AbortController().signal)));
     await sender.shutdown();
     expect(readAll(await sender.files())).toHaveLength(60);
   });

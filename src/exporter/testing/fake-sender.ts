@@ -3,12 +3,13 @@
  * throw, delays). Shared by delivery and exporter tests.
  */
 import { CdnLogError } from '../../core/errors';
-import type { LogBatch, OtlpSender, SendResult } from '../delivery';
+import { type LogBatch, MAPPED_BATCHES, type OtlpSender, type SendResult } from '../delivery';
 
 export type ScriptStep = CdnLogError | { rejected: number; message: string } | (() => Promise<void>);
 
-export class FakeSender implements OtlpSender {
+export class FakeSender implements OtlpSender<LogBatch> {
   readonly description = 'test sender';
+  readonly batches = MAPPED_BATCHES;
   readonly accepted: LogBatch[] = [];
   readonly attempts: LogBatch[] = [];
   readonly script: ScriptStep[] = [];

@@ -7,9 +7,8 @@
  */
 import type { CdnLogRecord } from '../../core/record';
 import type { OtlpTarget } from '../config';
-import { Batcher } from '../delivery';
-import { mapRecord, resourceOf } from '../mapping';
 import { senderFor } from '../senders';
+import { batchOf } from './batches';
 
 async function main(): Promise<void> {
   const target = JSON.parse(process.argv[3]) as OtlpTarget;
@@ -17,10 +16,9 @@ async function main(): Promise<void> {
   const { records, observedMs } = JSON.parse(await readStdin()) as { records: CdnLogRecord[]; observedMs: number };
   const sender = senderFor(target);
   for (let i = 0; i < sends; i++) {
-    const batcher = new Batcher();
-    for (const r of records) batcher.add(r.source, resourceOf(r, { 'service.name': 'cdn-test', 'deployment.environment.name': 'ci' }), mapRecord(r, observedMs));
+    const batch = batchOf(sender.batches, records, { 'service.name': 'cdn-test', 'deployment.environment.name': 'ci' }, observedMs);
     try {
-      await sender.send(batcher.take()!, new AbortController().signal);
+      await sender.send(batch, new AbortController().signal);
       process.stdout.write(`${JSON.stringify({ ok: true })}\n`);
     } catch (err) {
       const e = err as { kind?: string; status?: number; message?: string };
