@@ -11,7 +11,7 @@ import type { ReadStats } from './types';
  * after some were delivered; the retry re-reads the unit and skips, by id, as many occurrences of
  * each record as were already delivered. Ids are stable across re-pulls, so nothing is lost and
  * nothing is doubled, whatever order the provider sends. Memory: a 64-bit hash and a count per
- * delivered record of the current unit only (id-counts.ts: at most 20 bytes a record). Retries
+ * delivered record of the current unit only (id-counts.ts: 12–24 bytes a record). Retries
  * follow the client's policy (transport/retry.ts).
  */
 export async function* readResumable(
