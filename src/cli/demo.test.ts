@@ -11,6 +11,10 @@ describe('npm start (cdn-log-bridge demo)', () => {
     const cwd = mkdtempSync(path.join(tmpdir(), 'demo-test-'));
     const child = spawn(process.execPath, [BIN, 'demo'], { cwd, env: { ...process.env, CDN_LOG_BRIDGE_TOKEN: '', OTEL_EXPORTER_OTLP_ENDPOINT: '', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    const checkpoints = () => {
+      const dir = path.join(cwd, 'data', 'state');
+      return existsSync(dir) ? readdirSync(dir).filter((f) => /^(cloudflare|gcore|naver-elsa|tencent-dsa|tencent-edgeone)-[0-9a-f]{32}\.json$/.test(f)) : [];
+    };
     child.stdout.on('data', (chunk) => (out += String(chunk)));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     try {
@@ -37,14 +41,16 @@ describe('npm start (cdn-log-bridge demo)', () => {
         const text = existsSync(dir) ? readdirSync(dir).map((f) => readFileSync(path.join(dir, f), 'utf8')).join('') : '';
         return [...new Set([...text.matchAll(/"cdn\.provider","value":\{"stringValue":"([a-z-]+)"/g)].map((m) => m[1]))].sort();
       };
-      for (let i = 0; i < 1200 && providers().length < 5; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      // Records reach the files batch by batch, before their window's checkpoint: wait for both.
+      for (let i = 0; i < 1200 && (providers().length < 5 || checkpoints().length < 5); i++) await new Promise((resolve) => setTimeout(resolve, 100));
       expect(providers()).toEqual(['cloudflare', 'gcore', 'naver-elsa', 'tencent-dsa', 'tencent-edgeone']);
+      expect(checkpoints()).toHaveLength(5);
     } finally {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
     // Checkpoints were kept: the next start resumes.
-    expect(readdirSync(path.join(cwd, 'data', 'state')).filter((f) => /^(cloudflare|gcore|naver-elsa|tencent-dsa|tencent-edgeone)-[0-9a-f]{32}\.json$/.test(f))).toHaveLength(5);
+    expect(checkpoints()).toHaveLength(5);
     rmSync(cwd, { recursive: true, force: true });
   });
 });

@@ -35,9 +35,9 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function source(startMs: number): ExportSource {
-  const zone = emulator.zones[0].id;
-  const credentials = cloudflare.credentialsFromEnv({ CLOUDFLARE_API_TOKEN: emulator.credentials.apiToken });
+function source(startMs: number, from: CloudflareEmulator = emulator): ExportSource {
+  const zone = from.zones[0].id;
+  const credentials = cloudflare.credentialsFromEnv({ CLOUDFLARE_API_TOKEN: from.credentials.apiToken });
   return {
     name: 'web',
     identity: { provider: 'cloudflare', account: accountHash('demo'), source: zone, dataset: 'http_requests' },
@@ -47,12 +47,13 @@ function source(startMs: number): ExportSource {
     pacing: defaultPacing('cloudflare', CLOUDFLARE_LIMITS),
     startMs,
     resource: { 'service.name': 'test' },
-    baseUrl: emulator.baseUrl,
+    baseUrl: from.baseUrl,
   };
 }
 
 async function until(exporter: Exporter, done: (h: SourceHealth) => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 3000; i++) {
+  // Two minutes of real time: a loaded machine may run the exporter slowly; nothing here measures speed.
+  for (const deadline = Date.now() + 120_000; Date.now() < deadline; ) {
     if (done(exporter.health()[0])) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -85,16 +86,18 @@ describe('exporter against the Cloudflare emulator', () => {
     expect(starts.length).toBeGreaterThanOrEqual(3);
     for (const start of starts) expect(start).toBeGreaterThanOrEqual(oldestServed);
     expect(emulator.requests.every((r) => r.status === 200)).toBe(true);
-  });
+  }, 150_000);
 
   it('marks the source stalled through a provider outage and ok after it, with every record of the range delivered once', async () => {
     const store = new CheckpointStore(dir);
     const startMs = Math.floor((NOW - 3 * HOUR_MS) / MINUTE_MS) * MINUTE_MS;
     const sender = new FakeSender();
     const states: string[] = [];
+    // An emulator of its own: a request of an earlier test still on its way would take one of the faults.
+    const emulator = await startCloudflareEmulator({ now: () => NOW, rpm: 6, perZoneRpmLimit: 10_000, perUserRpmLimit: 10_000 });
     // The outage: the next 6 requests answer 503 (six failed windows), then it is over.
     emulator.faults.inject({ kind: 'serverError', count: 6, status: 503 });
-    const exporter: Exporter = new Exporter([source(startMs)], {
+    const exporter: Exporter = new Exporter([source(startMs, emulator)], {
       http: fastHttp(),
       store,
       sender,
@@ -111,6 +114,7 @@ describe('exporter against the Cloudflare emulator', () => {
       await until(exporter, (h) => h.state === 'ok' && (h.checkpointMs ?? 0) >= NOW - 6 * MINUTE_MS, 'recovered and caught up');
     } finally {
       await exporter.stop();
+      await emulator.close();
     }
     expect(states.filter((state) => state === 'stalled')).toHaveLength(6);
     const h = exporter.health()[0];
@@ -119,7 +123,7 @@ describe('exporter against the Cloudflare emulator', () => {
     const zone = emulator.zones[0];
     const truth = emulator.generator.events(zone.id, zone.hosts, startMs, h.checkpointMs!).map((e) => expectedCloudflare(e, zone.id).id);
     expect([...sender.ids()].sort()).toEqual(truth.sort());
-  });
+  }, 150_000);
 });
 
 describe('exporter reading through the bridge window cache', () => {
@@ -152,5 +156,5 @@ describe('exporter reading through the bridge window cache', () => {
     } finally {
       await cache.close();
     }
-  });
+  }, 150_000);
 });
