@@ -23,6 +23,11 @@ export interface MappedLog {
 /** The resource of a batch: few distinct values, because Loki may turn them into index labels. */
 export type ResourceAttributes = Record<string, string>;
 
+/** A resource's identity whatever the order of its attributes: equal attribute sets are one resource. */
+export function resourceKey(attributes: ResourceAttributes): string {
+  return JSON.stringify(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : 1)));
+}
+
 export interface MappingRow {
   attribute: string;
   /** The record field it comes from. */

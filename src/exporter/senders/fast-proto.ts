@@ -41,7 +41,7 @@ import type { CdnLogRecord } from '../../core/record';
 import { HttpClient, type HttpResponse } from '../../transport/http';
 import type { OtlpTarget } from '../config';
 import type { Batch, BatchBounds, BatchBuilder, BatchFormat, OtlpSender, SendResult } from '../delivery';
-import { ATTRIBUTE_NAMES, type AttributeSink, bodyOf, msToUnixNano, type OtlpAttributeValue, PASSTHROUGH_PREFIX, type ResourceAttributes, SEVERITY, visitAttributes } from '../mapping';
+import { ATTRIBUTE_NAMES, type AttributeSink, bodyOf, msToUnixNano, type OtlpAttributeValue, PASSTHROUGH_PREFIX, type ResourceAttributes, resourceKey, SEVERITY, visitAttributes } from '../mapping';
 import { kindForOtlpStatus, SCOPE } from './official';
 
 const gzip = promisify(gzipCallback);
@@ -77,10 +77,6 @@ function varintSize(v: number): number {
   return 5;
 }
 
-/** A resource as the cache key the official sender uses: its attributes, sorted. */
-function resourceKey(attributes: ResourceAttributes): string {
-  return JSON.stringify(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : 1)));
-}
 
 /** UTF-8 bytes of a string; `text.length` exactly when it is ASCII. */
 function utf8Length(text: string): number {

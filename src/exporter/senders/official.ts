@@ -21,7 +21,7 @@ import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-lo
 import { CdnLogError, type ErrorKind } from '../../core/errors';
 import type { OtlpTarget } from '../config';
 import { type LogBatch, MAPPED_BATCHES, type OtlpSender, type SendResult } from '../delivery';
-import type { MappedLog, ResourceAttributes } from '../mapping';
+import { type MappedLog, type ResourceAttributes, resourceKey } from '../mapping';
 
 /** The instrumentation scope of every record: the program that produced the OTLP records. */
 export const SCOPE = { name: 'cdn-log-bridge', version: '0.1.0' };
@@ -42,7 +42,7 @@ class ResourceCache {
   private readonly byKey = new Map<string, Resource>();
 
   get(attributes: ResourceAttributes): Resource {
-    const key = JSON.stringify(Object.entries(attributes).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const key = resourceKey(attributes);
     let resource = this.byKey.get(key);
     if (!resource) {
       if (this.byKey.size >= 10_000) this.byKey.clear();
